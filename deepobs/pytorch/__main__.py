@@ -1,0 +1,6 @@
+"""``python -m deepobs.pytorch``: the command-line interface."""
+
+from deepobs.pytorch.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

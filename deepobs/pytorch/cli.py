@@ -1,0 +1,68 @@
+"""The ``deepobs`` command line: parses arguments and calls the library.
+
+Each sub-command lives in its own module of :mod:`deepobs.pytorch._cli` with a
+``register(subparsers)`` function that adds its parser and sets ``func``. Known user errors
+print one line ``deepobs: error: ...`` and exit with status 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+import deepobs
+
+#: Sub-commands, in the order ``deepobs --help`` lists them (module names in ``_cli``).
+COMMANDS = ("list", "download", "run", "smoke")
+
+#: Exceptions that mean "the user asked for something invalid", not "deepobs has a bug".
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError,
+               ImportError, KeyError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="deepobs", description="DeepOBS: a deep-learning optimizer benchmark suite."
+    )
+    parser.add_argument("--version", action="version", version=f"deepobs {deepobs.__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only print warnings")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"deepobs.pytorch._cli.{name.replace('-', '_')}")
+        module.register(subparsers)
+    return parser
+
+
+def _configure_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("deepobs")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    root.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.quiet)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"deepobs: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("deepobs: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

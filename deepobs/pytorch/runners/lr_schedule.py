@@ -1,0 +1,68 @@
+"""``LearningRateScheduleRunner``: the standard loop with a piecewise-constant learning rate.
+
+Training epoch ``e`` (0-based) uses ``base_lr`` if ``e < lr_sched_epochs[0]``, else
+``lr_sched_factors[i] * base_lr`` for the largest ``i`` with ``lr_sched_epochs[i] <= e``
+(factors relative to the base rate, not cumulative; reference §5.2).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from deepobs.pytorch.runners.standard import StandardRunner
+
+logger = logging.getLogger(__name__)
+
+
+def schedule_factor(epoch: int, lr_sched_epochs, lr_sched_factors) -> float:
+    """Factor of the base learning rate for training epoch ``epoch``."""
+    factor = 1.0
+    for start, f in zip(lr_sched_epochs, lr_sched_factors, strict=True):
+        if epoch >= start:
+            factor = f
+    return factor
+
+
+def check_schedule(lr_sched_epochs, lr_sched_factors) -> tuple[list[int], list[float]]:
+    """Validate a schedule; both lists must have one entry per change of the rate."""
+    if lr_sched_epochs is None and lr_sched_factors is None:
+        return [], []
+    if lr_sched_epochs is None or lr_sched_factors is None:
+        raise ValueError("Give both lr_sched_epochs and lr_sched_factors, or neither.")
+    epochs, factors = list(lr_sched_epochs), [float(f) for f in lr_sched_factors]
+    if len(epochs) != len(factors):
+        raise ValueError(
+            f"lr_sched_epochs {epochs} and lr_sched_factors {factors} must have equal length."
+        )
+    if any(not isinstance(e, int) or e < 0 for e in epochs) or epochs != sorted(set(epochs)):
+        raise ValueError(
+            f"lr_sched_epochs must be increasing non-negative integers, got {epochs}."
+        )
+    return epochs, factors
+
+
+class LearningRateScheduleRunner(StandardRunner):
+    """Standard runner plus the training parameters ``lr_sched_epochs``/``lr_sched_factors``."""
+
+    training_param_flags = (
+        (("--lr_sched_epochs", "--lr-sched-epochs"),
+         {"dest": "lr_sched_epochs", "nargs": "+", "type": int, "default": None}),
+        (("--lr_sched_factors", "--lr-sched-factors"),
+         {"dest": "lr_sched_factors", "nargs": "+", "type": float, "default": None}),
+    )
+
+    def training(self, tproblem, hyperparams, num_epochs, print_train_iter, train_log_interval,
+                 tb_log, tb_log_dir, lr_sched_epochs=None, lr_sched_factors=None):
+        """Standard training with the learning rate set before each epoch."""
+        self._schedule = check_schedule(lr_sched_epochs, lr_sched_factors)
+        self._base_lrs = None
+        return super().training(tproblem, hyperparams, num_epochs, print_train_iter,
+                                train_log_interval, tb_log, tb_log_dir)
+
+    def _before_epoch(self, optimizer, epoch: int) -> None:
+        if self._base_lrs is None:
+            self._base_lrs = [group["lr"] for group in optimizer.param_groups]
+        factor = schedule_factor(epoch, *self._schedule)
+        for group, base in zip(optimizer.param_groups, self._base_lrs, strict=True):
+            group["lr"] = base * factor
+        logger.debug("epoch %d: learning rate factor %g", epoch, factor)

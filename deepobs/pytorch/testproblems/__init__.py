@@ -1,0 +1,40 @@
+"""DeepOBS test problems, importable by name (``testproblems.quadratic_deep(batch_size=128)``).
+
+Each public module of this package defines registered problem classes
+(``@register_testproblem``). Assigning your own ``TestProblem`` subclass as an attribute of
+this package (the DeepOBS 1.2 way) makes it findable by the runners under that name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from deepobs.pytorch.testproblems._registry import (
+    TestProblemSpec,
+    get_testproblem,
+    get_testproblem_class,
+    list_testproblems,
+    register_testproblem,
+)
+from deepobs.pytorch.testproblems.testproblem import TestProblem
+
+
+def _import_all() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_") and info.name != "testproblem":
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+_import_all()
+globals().update({name: get_testproblem_class(name) for name in list_testproblems()})
+
+__all__ = [
+    "TestProblem",
+    "TestProblemSpec",
+    "get_testproblem",
+    "get_testproblem_class",
+    "list_testproblems",
+    "register_testproblem",
+    *list_testproblems(),
+]

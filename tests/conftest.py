@@ -1,0 +1,27 @@
+"""Shared fixtures: every test starts from the same global RNG and config state."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from deepobs.pytorch import config
+
+
+@pytest.fixture(autouse=True)
+def _isolate_global_state(monkeypatch):
+    """Restore RNGs and deepobs config after each test; never pick up a user data dir."""
+    torch_state, np_state = torch.get_rng_state(), np.random.get_state()
+    py_state = random.getstate()
+    monkeypatch.delenv(config.DATA_DIR_ENV, raising=False)
+    saved = (config._data_dir, config._default_device, config._num_workers,
+             config._is_deterministic)
+    yield
+    torch.set_rng_state(torch_state)
+    np.random.set_state(np_state)
+    random.setstate(py_state)
+    (config._data_dir, config._default_device, config._num_workers,
+     config._is_deterministic) = saved
