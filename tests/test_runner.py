@@ -241,3 +241,14 @@ def test_command_line_mode(monkeypatch, tmp_path):
     result = runner.run(device="cpu")
     assert result["optimizer_hyperparams"] == {"lr": 0.05, "momentum": 0.5}
     assert result["num_epochs"] == 1 and result["batch_size"] == 128
+
+
+def test_grad_accumulation_matches_full_batch(tmp_path):
+    runner = StandardRunner(torch.optim.SGD, SGD)
+    _, full = run_quadratic(tmp_path, epochs=2, runner=runner, no_logs=True)
+    _, accumulated = run_quadratic(tmp_path, epochs=2, runner=runner, no_logs=True,
+                                   grad_accumulation=4)
+    assert accumulated["training_params"] == {"grad_accumulation": 4}
+    assert accumulated["test_losses"] == pytest.approx(full["test_losses"], rel=1e-5)
+    with pytest.raises(ValueError, match="not divisible by grad_accumulation=3"):
+        run_quadratic(tmp_path, runner=runner, no_logs=True, grad_accumulation=3)

@@ -29,12 +29,15 @@ def register(subparsers) -> None:
                    help="do nothing if this seed's result already exists")
     p.add_argument("--lr-sched-epochs", type=int, nargs="+", help="epochs where the lr changes")
     p.add_argument("--lr-sched-factors", type=float, nargs="+", help="factors of the base lr")
+    p.add_argument("--grad-accumulation", type=int, metavar="K",
+                   help="split each batch into K micro-batches (memory; same results)")
     p.set_defaults(func=run)
 
 
 def training_params(args) -> dict:
     """The training parameters given on the command line (``None`` = not given)."""
-    params = {"lr_sched_epochs": args.lr_sched_epochs, "lr_sched_factors": args.lr_sched_factors}
+    params = {"lr_sched_epochs": args.lr_sched_epochs, "lr_sched_factors": args.lr_sched_factors,
+              "grad_accumulation": args.grad_accumulation}
     return {k: v for k, v in params.items() if v is not None}
 
 

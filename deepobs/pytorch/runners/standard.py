@@ -15,6 +15,7 @@ import time
 
 import torch
 
+from deepobs.pytorch.runners._accumulate import accumulated_loss_and_backward, split_batch
 from deepobs.pytorch.runners.runner import PTRunner
 
 logger = logging.getLogger(__name__)
@@ -24,11 +25,20 @@ DIVERGENCE_CHECK_INTERVAL = 25
 
 
 class StandardRunner(PTRunner):
-    """Train with a fixed set of hyperparameters (DeepOBS' standard runner)."""
+    """Train with a fixed set of hyperparameters (DeepOBS' standard runner).
+
+    Training parameters (keyword arguments of ``run``, recorded in the result):
+
+    * ``grad_accumulation`` (int, default 1): split each batch into this many micro-batches
+      and accumulate their gradients before the step (for memory; the batch size stays the
+      problem's). Exact up to float rounding for models without batch norm.
+    """
 
     def training(self, tproblem, hyperparams, num_epochs, print_train_iter, train_log_interval,
-                 tb_log, tb_log_dir):
+                 tb_log, tb_log_dir, grad_accumulation=1):
         """Run the DeepOBS protocol: N+1 evaluations with N epochs of training between them."""
+        split_batch([torch.empty(tproblem.batch_size)], grad_accumulation)  # validate early
+        self._grad_accumulation = grad_accumulation
         opt = self._optimizer_class(tproblem.model.parameters(), **hyperparams)
         curves = {k: [] for k in ("train_losses", "valid_losses", "test_losses",
                                   "train_accuracies", "valid_accuracies", "test_accuracies")}
@@ -65,10 +75,10 @@ class StandardRunner(PTRunner):
         logged, nonfinite, step = [], None, 0
         while True:
             try:
-                batch_loss = tproblem.get_batch_loss_and_accuracy_func()
+                forward_backward = self._next_forward_backward(tproblem)
             except StopIteration:
                 break
-            loss = _optimizer_step(optimizer, batch_loss, use_closure)
+            loss = _optimizer_step(optimizer, forward_backward, use_closure)
             bad = ~torch.isfinite(loss)
             nonfinite = bad if nonfinite is None else nonfinite | bad
             if step % log_interval == 0:
@@ -82,6 +92,21 @@ class StandardRunner(PTRunner):
             minibatch_losses.extend(torch.stack(logged).tolist())  # one sync per epoch
         return nonfinite is None or not bool(nonfinite)
 
+    def _next_forward_backward(self, tproblem):
+        """Draw the next training batch; return a function that backpropagates its loss."""
+        k = getattr(self, "_grad_accumulation", 1)
+        if k == 1:
+            batch_loss = tproblem.get_batch_loss_and_accuracy_func()
+
+            def forward_backward():
+                loss, _ = batch_loss()
+                loss.backward()
+                return loss
+
+            return forward_backward
+        batch = tproblem._get_next_batch()
+        return lambda: accumulated_loss_and_backward(tproblem, batch, k)
+
 
 def _step_takes_closure(optimizer) -> bool:
     try:
@@ -90,14 +115,13 @@ def _step_takes_closure(optimizer) -> bool:
         return False
 
 
-def _optimizer_step(optimizer, batch_loss, use_closure: bool) -> torch.Tensor:
+def _optimizer_step(optimizer, forward_backward, use_closure: bool) -> torch.Tensor:
     """One optimizer step on one batch; returns the batch's loss (detached)."""
     first = []
 
     def closure():
         optimizer.zero_grad()
-        loss, _ = batch_loss()
-        loss.backward()
+        loss = forward_backward()
         if not first:
             first.append(loss.detach())
         return loss
