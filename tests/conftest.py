@@ -11,6 +11,15 @@ import torch
 from deepobs.pytorch import config
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """One intra-op thread: the suite runs on small CPUs where threads fight each other."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(autouse=True)
 def _isolate_global_state(monkeypatch):
     """Restore RNGs and deepobs config after each test; never pick up a user data dir."""

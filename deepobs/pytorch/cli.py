@@ -15,7 +15,7 @@ import sys
 import deepobs
 
 #: Sub-commands, in the order ``deepobs --help`` lists them (module names in ``_cli``).
-COMMANDS = ("list", "download", "run", "smoke")
+COMMANDS = ("list", "download", "run", "smoke", "prepare-tolstoi", "analyze")
 
 #: Exceptions that mean "the user asked for something invalid", not "deepobs has a bug".
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError,
@@ -37,20 +37,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(quiet: bool) -> None:
+def _configure_logging(quiet: bool) -> tuple:
+    """Send deepobs' log records to stderr; return the previous state for restoring it."""
+    root = logging.getLogger("deepobs")
+    previous = (root.handlers[:], root.level, root.propagate)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger("deepobs")
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if quiet else logging.INFO)
     root.propagate = False
+    return previous
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.quiet)
+    previous = _configure_logging(args.quiet)
     try:
         return int(args.func(args) or 0)
     except USER_ERRORS as err:
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deepobs: interrupted", file=sys.stderr)
         return 130
+    finally:  # main() may be called in-process (tests, notebooks): leave logging as it was
+        root = logging.getLogger("deepobs")
+        root.handlers[:], root.level, root.propagate = previous
 
 
 if __name__ == "__main__":

@@ -62,12 +62,15 @@ class DataSet(abc.ABC):
     #: Short name (``"mnist"``, ``"quadratic"``); used for messages and ``deepobs list``.
     name: str = "dataset"
     #: Whether the data lives in files (False: generated on the fly, always available).
-    requires_files: bool = False
+    requires_files: bool = True
 
     @classmethod
     def is_available(cls, data_dir: str | os.PathLike | None = None) -> bool:
-        """Cheap check whether this data set's files are present under ``data_dir``."""
-        return not cls.requires_files
+        """Cheap check whether this data set's files are present under ``data_dir``.
+
+        File-backed data sets override it; the default cannot know and says True.
+        """
+        return True
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ class quadratic(DataSet):
     """
 
     name = "quadratic"
+    requires_files = False
 
     def __init__(self, batch_size: int, dim: int = 100, size: int = 1000, **kwargs) -> None:
         self._dim, self._size = dim, size

@@ -30,6 +30,7 @@ class two_d(DataSet):
     """
 
     name = "two_d"
+    requires_files = False
 
     def __init__(self, batch_size: int, size: int = 10000, **kwargs) -> None:
         self._size = size
