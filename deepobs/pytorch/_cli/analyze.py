@@ -1,0 +1,75 @@
+"""``deepobs analyze RESULTS_DIR``: plots, tables and TikZ for a results tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    """Add the ``analyze`` sub-command."""
+    p = subparsers.add_parser(
+        "analyze",
+        help="plot and tabulate a results tree (needs the analyzer extra)",
+        description="Check a results tree, then write the performance plot and learning-rate "
+        "sensitivity of every problem, the benchmark-set plots and the results table "
+        "(Markdown, LaTeX, CSV).",
+    )
+    p.add_argument("results_dir", metavar="RESULTS_DIR", help="output_dir of your runs")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="folder for the figures and tables "
+        "(default: RESULTS_DIR_analysis next to RESULTS_DIR)",
+    )
+    p.add_argument(
+        "--format",
+        default="png",
+        help="comma-separated figure formats out of "
+        "png, pdf, svg, tex (TikZ/pgfplots); default: png",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("final", "best", "most"),
+        default="final",
+        help="how the best setting is chosen (default: final)",
+    )
+    p.add_argument(
+        "--metric",
+        default=None,
+        help="selection metric, e.g. valid_accuracies "
+        "(default: validation accuracy, else validation loss)",
+    )
+    p.add_argument(
+        "--baselines",
+        default=None,
+        metavar="DIR",
+        help="results drawn as baselines, e.g. the DeepOBS 1.1 baselines",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Check the tree, write everything, print the paths."""
+    from deepobs.pytorch.analyzer import analyze, check_output  # pandas/matplotlib: only here
+    from deepobs.pytorch.analyzer.tikz import parse_formats
+
+    formats = parse_formats(args.format)  # fail on a typo before reading anything
+    results_dir = Path(args.results_dir)
+    if not results_dir.is_dir():
+        raise FileNotFoundError(
+            f"Results folder {str(results_dir)!r} not found. Pass the "
+            "output_dir of your runs, e.g. `deepobs analyze ./results`."
+        )
+    out = (
+        Path(args.out)
+        if args.out
+        else results_dir.resolve().with_name(f"{results_dir.resolve().name}_analysis")
+    )
+    check_output(results_dir)  # logs the summary (settings, seeds, diverged, invalid files)
+    written = analyze(
+        results_dir, out, formats, mode=args.mode, metric=args.metric, reference_path=args.baselines
+    )
+    print(f"Wrote {len(written)} file(s) to {out}:")
+    for path in written:
+        print(f"  {path}")
+    return 0
