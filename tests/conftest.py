@@ -34,3 +34,19 @@ def _isolate_global_state(monkeypatch):
     random.setstate(py_state)
     (config._data_dir, config._default_device, config._num_workers,
      config._is_deterministic) = saved
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-download", action="store_true",
+                     help="run tests marked `download` (they need the network)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Opt-in markers: `download` needs --run-download, `gpu` needs CUDA or MPS."""
+    has_gpu = torch.cuda.is_available() or torch.backends.mps.is_available()
+    run_download = config.getoption("--run-download")
+    for item in items:
+        if "download" in item.keywords and not run_download:
+            item.add_marker(pytest.mark.skip(reason="needs the network: pass --run-download"))
+        if "gpu" in item.keywords and not has_gpu:
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA or MPS device"))

@@ -1,0 +1,18 @@
+"""``fmnist_vae``: a convolutional variational autoencoder on Fashion-MNIST, a DeepOBS problem.
+
+Reference §2.5; Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
+"""
+
+from __future__ import annotations
+
+from deepobs.pytorch.testproblems._registry import register_testproblem
+from deepobs.pytorch.testproblems._vae import VAEProblem
+
+
+@register_testproblem(dataset="fmnist", batch_size=64, num_epochs=100, has_accuracy=False)
+class fmnist_vae(VAEProblem):
+    """Convolutional VAE (latent size 8) on Fashion-MNIST; loss = squared error + KL, no accuracy.
+
+    The latent noise is drawn in every phase, so evaluation losses are stochastic. No
+    regularisation. Batch size 64 and 100 epochs as in DeepOBS (benchmark problem P5).
+    """
