@@ -50,6 +50,15 @@ def download(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     return Path(_downloader(DATASETS[name])(data_dir))
 
 
+def _why_not_downloadable(cls) -> str:
+    """Sentence explaining why a known data set cannot be downloaded (empty if unknown)."""
+    if cls is None:
+        return ""
+    if not cls.requires_files:
+        return " It is generated, not downloaded."
+    return " " + getattr(cls, "manual_download_hint", "It must be prepared by hand.")
+
+
 def check_downloadable(name: str) -> None:
     """Raise ``ValueError`` (with close matches) unless :func:`download` can fetch ``name``."""
     from deepobs.pytorch.datasets import DATASETS
@@ -58,7 +67,7 @@ def check_downloadable(name: str) -> None:
     if name not in valid:
         close = difflib.get_close_matches(str(name), valid, n=2, cutoff=0.6)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        generated = " It is generated, not downloaded." if name in DATASETS else ""
+        generated = _why_not_downloadable(DATASETS.get(name))
         raise ValueError(
             f"Cannot download data set {name!r}.{generated}{hint} "
             f"Data sets to download: {', '.join(valid)}."

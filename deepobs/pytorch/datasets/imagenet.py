@@ -75,6 +75,12 @@ class imagenet(FileImageDataSet):
             batch size.
     """
 
+    manual_download_hint = (
+        "ImageNet cannot be downloaded automatically (licence: register at image-net.org)"
+        "; put it under <data_dir>/imagenet/train/<wnid>/*.JPEG and "
+        "<data_dir>/imagenet/val/<wnid>/*.JPEG."
+    )
+
     name = "imagenet"
     eval_size = IMAGENET_EVAL_SIZE
 

@@ -66,6 +66,11 @@ class tolstoi(CharStreamDataSet):
         ValueError: if the arrays are not 1-D integer ids within the vocabulary.
     """
 
+    manual_download_hint = (
+        "Tolstoi cannot be downloaded; build it from a plain-text War and Peace with `dee"
+        "pobs prepare-tolstoi FILE.txt`, or use the textgen problem (`deepobs download ptb`)."
+    )
+
     name = "tolstoi"
     folder_name = "tolstoi"
     required_files = TOLSTOI_FILES
