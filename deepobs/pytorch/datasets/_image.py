@@ -22,6 +22,7 @@ fake data sets keep non-empty splits.
 
 from __future__ import annotations
 
+import abc
 import logging
 import os
 import re
@@ -108,9 +109,9 @@ class ImageDataSet(DataSet):
 
     # ------------------------------------------------------------------ per data set
     @classmethod
+    @abc.abstractmethod
     def _files(cls, data_dir: Path) -> dict[str, list[Path]]:
         """The files read for each split: ``{"train": [...], "test": [...]}``."""
-        raise NotImplementedError
 
     @classmethod
     def _checksums(cls, data_dir: Path) -> dict[Path, str]:
@@ -118,9 +119,9 @@ class ImageDataSet(DataSet):
         return {}
 
     @classmethod
+    @abc.abstractmethod
     def _fetch(cls, data_dir: Path) -> None:
         """Download with torchvision (``download=True``)."""
-        raise NotImplementedError
 
     @classmethod
     def _read_split(cls, data_dir: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
