@@ -15,7 +15,7 @@ import sys
 import deepobs
 
 #: Sub-commands, in the order ``deepobs --help`` lists them (module names in ``_cli``).
-COMMANDS = ("list", "download", "run", "smoke", "prepare-tolstoi", "analyze")
+COMMANDS = ("list", "download", "run", "smoke", "prepare-tolstoi", "analyze", "tune")
 
 #: Exceptions that mean "the user asked for something invalid", not "deepobs has a bug".
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError,

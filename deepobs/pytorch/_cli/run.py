@@ -31,13 +31,29 @@ def register(subparsers) -> None:
     p.add_argument("--lr-sched-factors", type=float, nargs="+", help="factors of the base lr")
     p.add_argument("--grad-accumulation", type=int, metavar="K",
                    help="split each batch into K micro-batches (memory; same results)")
+    p.add_argument("--amp", choices=["off", "bf16", "fp16"],
+                   help="mixed precision (autocast) of the forward pass; default off")
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
+    p.add_argument("--channels-last", action="store_true", default=None,
+                   help="channels-last memory layout for the model and image inputs")
+    p.add_argument("--eval-batch-size", type=int, metavar="N",
+                   help="most examples evaluated at once (default 4x batch; same examples)")
+    p.add_argument("--checkpoint-every", type=int, metavar="N",
+                   help="save a checkpoint next to the results every N epochs")
+    p.add_argument("--resume", action="store_true", default=None,
+                   help="continue from this run's checkpoint if there is one")
+    p.add_argument("--tb-log", action="store_true", help="write TensorBoard logs")
+    p.add_argument("--tb-log-dir", help="TensorBoard folder (default: the run's results folder)")
     p.set_defaults(func=run)
 
 
 def training_params(args) -> dict:
     """The training parameters given on the command line (``None`` = not given)."""
     params = {"lr_sched_epochs": args.lr_sched_epochs, "lr_sched_factors": args.lr_sched_factors,
-              "grad_accumulation": args.grad_accumulation}
+              "grad_accumulation": args.grad_accumulation, "amp": args.amp,
+              "compile": args.compile, "channels_last": args.channels_last,
+              "eval_batch_size": args.eval_batch_size, "checkpoint_every": args.checkpoint_every,
+              "resume": args.resume}
     return {k: v for k, v in params.items() if v is not None}
 
 
@@ -58,11 +74,12 @@ def run(args) -> int:
         num_epochs=args.num_epochs, random_seed=args.random_seed, data_dir=args.data_dir,
         output_dir=args.output_dir, l2_reg=args.l2_reg, no_logs=args.no_logs,
         train_log_interval=args.train_log_interval, print_train_iter=args.print_train_iter,
-        skip_if_exists=args.skip_if_exists, device=args.device, **params,
+        skip_if_exists=args.skip_if_exists, device=args.device, tb_log=args.tb_log,
+        tb_log_dir=args.tb_log_dir, **params,
     )
     if result is None:
         print("skipped: a result for this seed already exists")
         return 0
     print(f"status: {result['status']}")
-    print(f"results: {runner.last_results_path or '(not written: --no-logs)'}")
+    print(f"results: {runner.last_results_path or '(not written: --no-logs, or not rank 0)'}")
     return 0

@@ -6,11 +6,12 @@ and how to fix it.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepobs.pytorch import config
-from deepobs.pytorch.runners import _naming
+from deepobs.pytorch.runners import _checkpoint, _naming
 from deepobs.pytorch.testproblems import get_testproblem_class
 
 DEFAULTS = {"random_seed": 42, "output_dir": "./results", "no_logs": False,
@@ -37,6 +38,8 @@ class RunArguments:
     tb_log: bool = False
     tb_log_dir: str | None = None
     device: str = "cpu"
+    #: How the run executes, not what it computes (checkpoints): in ``meta``, not the folder.
+    run_options: dict = field(default_factory=dict)
 
     @property
     def setting_name(self) -> str:
@@ -67,6 +70,7 @@ def resolve_arguments(runner, given: dict, hyperparams, training_params: dict, c
                          "from `deepobs list`).")
     problem_class = get_testproblem_class(values["testproblem"])
     spec = getattr(problem_class, "spec", None)
+    run_options = _checkpoint.split_run_options(runner, training_params, values["no_logs"])
     return RunArguments(
         testproblem=values["testproblem"],
         problem_class=problem_class,
@@ -85,6 +89,7 @@ def resolve_arguments(runner, given: dict, hyperparams, training_params: dict, c
         tb_log_dir=values["tb_log_dir"],
         device=(config.validate_device(values["device"]) if values["device"] is not None
                 else config.get_default_device()),
+        run_options=run_options,
     )
 
 
@@ -163,7 +168,15 @@ def _training_params(runner, training_params: dict) -> dict:
             f"Unknown training parameter(s) {unknown} for {type(runner).__name__}; "
             f"it accepts {sorted(accepted) or 'none'}."
         )
-    return {k: v for k, v in training_params.items() if v is not None}
+    # A value equal to the default is the default run: same record, same folder name.
+    defaults = {k: p.default for k, p in inspect.signature(runner.training).parameters.items()}
+    return {k: v for k, v in training_params.items()
+            if v is not None and not _is_default(v, defaults.get(k, inspect.Parameter.empty))}
+
+
+def _is_default(value, default) -> bool:
+    return isinstance(default, bool | int | float | str) and type(value) is type(default) and (
+        value == default)
 
 
 def _output_dir(output_dir, no_logs) -> Path:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from deepobs.pytorch import config
-from deepobs.pytorch.runners import _args, _naming, _results
+from deepobs.pytorch.runners import _args, _checkpoint, _distributed, _naming, _results
 from deepobs.pytorch.runners._resolve import RunArguments, resolve_arguments
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ class PTRunner(abc.ABC):
         )
         self._hyperparameter_names = _normalise_hyperparameter_names(hyperparameter_names)
         self.last_results_path: Path | None = None
+        #: Objects with training-loop hooks (see :mod:`deepobs.pytorch.runners._callbacks`).
+        self.callbacks: list = []
 
     # ------------------------------------------------------------------ run
     def run(
@@ -123,14 +125,18 @@ class PTRunner(abc.ABC):
         if args.data_dir is not None:
             config.set_data_dir(args.data_dir)
         start, t0 = datetime.now(), time.perf_counter()
-        tproblem = self.create_testproblem(args)
-        output = self.training(
-            tproblem, dict(args.hyperparams), args.num_epochs, args.print_train_iter,
-            args.train_log_interval, args.tb_log, args.tb_log_dir, **args.training_params,
-        )
+        with _distributed.join(args) as parallel:  # under torchrun: this process is one rank
+            self._run_context = (args, folder)  # for the loop's callbacks (checkpoints, TB)
+            tproblem = parallel.prepare(self.create_testproblem(args))
+            output = self.training(
+                tproblem, dict(args.hyperparams), args.num_epochs, args.print_train_iter,
+                args.train_log_interval, args.tb_log, args.tb_log_dir, **args.training_params,
+            )
         result = self._assemble_result(args, tproblem, output, start, time.perf_counter() - t0)
-        if not args.no_logs:
+        result["meta"].update(parallel.meta)
+        if not args.no_logs and parallel.is_main:
             self.last_results_path = self._write(result, folder, args.random_seed, start)
+            _checkpoint.remove_checkpoint(folder, args.random_seed)  # only once the results exist
         return result
 
     def _wants_command_line(self, given: dict, hyperparams) -> bool:
