@@ -252,3 +252,14 @@ def test_grad_accumulation_matches_full_batch(tmp_path):
     assert accumulated["test_losses"] == pytest.approx(full["test_losses"], rel=1e-5)
     with pytest.raises(ValueError, match="not divisible by grad_accumulation=3"):
         run_quadratic(tmp_path, runner=runner, no_logs=True, grad_accumulation=3)
+
+
+def test_lr_schedule_runner_passes_standard_training_params(tmp_path):
+    runner = LearningRateScheduleRunner(torch.optim.SGD, SGD)
+    result = runner.run(testproblem="quadratic_deep", hyperparams={"lr": 0.01}, num_epochs=2,
+                        no_logs=True, device="cpu", lr_sched_epochs=[1],
+                        lr_sched_factors=[0.5], grad_accumulation=2)
+    assert result["training_params"]["grad_accumulation"] == 2
+    with pytest.raises(ValueError, match="Unknown training parameter"):
+        runner.run(testproblem="quadratic_deep", hyperparams={"lr": 0.01}, num_epochs=1,
+                   no_logs=True, clip=1.0)

@@ -8,6 +8,7 @@ data directory is resolved when it is read (argument > ``DEEPOBS_DATA_DIR`` > ``
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -17,7 +18,7 @@ DEFAULT_DATA_DIR = "data"
 
 _data_dir: Path | None = None
 _default_device: str | None = None
-_num_workers: int = 0
+_num_workers: int | None = None  # None: default_num_workers()
 _is_deterministic: bool = True
 
 
@@ -86,14 +87,32 @@ def validate_device(device: str | torch.device) -> str:
     return str(parsed)
 
 
+def default_num_workers() -> int:
+    """Workers when none were set: ``min(8, usable CPUs)`` on Linux, 0 elsewhere.
+
+    Only the file-backed data sets (ImageNet, Food-101) use worker processes; the in-memory
+    data sets cut batches from device tensors and need none. macOS and Windows start workers
+    by spawning a fresh interpreter, which costs seconds per loader, hence 0 there.
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    return min(8, len(os.sched_getaffinity(0)))
+
+
 def get_num_workers() -> int:
-    """Return the number of DataLoader worker processes for file-backed data sets."""
-    return _num_workers
+    """Return the DataLoader worker processes for file-backed data sets.
+
+    :func:`set_num_workers` wins; otherwise :func:`default_num_workers`.
+    """
+    return default_num_workers() if _num_workers is None else _num_workers
 
 
-def set_num_workers(num_workers: int) -> None:
-    """Set the number of DataLoader worker processes (0 = load in the main process)."""
+def set_num_workers(num_workers: int | None) -> None:
+    """Set the DataLoader worker processes (0: main process; None: platform default)."""
     global _num_workers
+    if num_workers is None:
+        _num_workers = None
+        return
     if not isinstance(num_workers, int) or num_workers < 0:
         raise ValueError(f"num_workers must be an integer >= 0, got {num_workers!r}.")
     _num_workers = num_workers

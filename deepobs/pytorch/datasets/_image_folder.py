@@ -20,13 +20,13 @@ derived from the data set's seed.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import torch
 from torch.utils.data import DataLoader, Dataset
-from torchvision import transforms
 
 from deepobs.pytorch import config
 from deepobs.pytorch.datasets._base import DataSet
@@ -46,6 +46,8 @@ def standardize_image(image: torch.Tensor) -> torch.Tensor:
 
 def train_transform() -> Callable:
     """PIL image -> augmented, standardised ``[3, 224, 224]`` float tensor."""
+    from torchvision import transforms  # lazy: torchvision costs ~1 s to import
+
     return transforms.Compose(
         [
             transforms.Resize(RESIZE_SIZE),
@@ -60,6 +62,8 @@ def train_transform() -> Callable:
 
 def eval_transform() -> Callable:
     """PIL image -> centre-cropped, standardised ``[3, 224, 224]`` float tensor."""
+    from torchvision import transforms  # lazy: torchvision costs ~1 s to import
+
     return transforms.Compose(
         [
             transforms.Resize(RESIZE_SIZE),
@@ -100,9 +104,9 @@ class FileImageDataSet(DataSet):
     #: DeepOBS' ``train_eval_size``: the size of the official test split.
     eval_size: ClassVar[int] = 0
 
+    @abc.abstractmethod
     def _raw_splits(self) -> tuple[Dataset, Dataset]:
         """Return the raw training and test data sets (PIL images, int labels)."""
-        raise NotImplementedError
 
     @property
     def split_indices(self) -> SplitIndices:

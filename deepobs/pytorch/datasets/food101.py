@@ -16,7 +16,7 @@ import logging
 import os
 from pathlib import Path
 
-from torchvision.datasets import Food101
+from torch.utils.data import Dataset
 
 from deepobs.pytorch import config
 from deepobs.pytorch.datasets._image import download_command
@@ -83,6 +83,8 @@ class food101(FileImageDataSet):
             return root
         logger.info("Downloading food101 (about 5 GB) into %s", root)
         try:
+            from torchvision.datasets import Food101  # lazy: torchvision costs ~1 s to import
+
             Food101(str(root), split="test", download=True)
         except (OSError, RuntimeError) as err:  # URLError is an OSError
             raise RuntimeError(
@@ -91,7 +93,7 @@ class food101(FileImageDataSet):
             ) from err
         return root
 
-    def _raw_splits(self) -> tuple[Food101, Food101]:
+    def _raw_splits(self) -> tuple[Dataset, Dataset]:
         if self._download_first:
             self.download(self._data_dir)
         if not self.is_available(self._data_dir):
@@ -100,4 +102,6 @@ class food101(FileImageDataSet):
                 f"it with `{download_command(self.name, self._data_dir)}` (about 5 GB)."
             )
         root = str(self._data_dir)
+        from torchvision.datasets import Food101  # lazy: torchvision costs ~1 s to import
+
         return Food101(root, split="train"), Food101(root, split="test")

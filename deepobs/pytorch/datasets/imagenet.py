@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from torchvision.datasets import ImageFolder
+from torch.utils.data import Dataset
 
 from deepobs.pytorch import config
 from deepobs.pytorch.datasets._image_folder import FileImageDataSet
@@ -90,8 +90,10 @@ class imagenet(FileImageDataSet):
         root = imagenet_root(data_dir)
         return (root / "train").is_dir() and (root / "val").is_dir()
 
-    def _raw_splits(self) -> tuple[ImageFolder, ImageFolder]:
+    def _raw_splits(self) -> tuple[Dataset, Dataset]:
         root = check_imagenet_folder(self._data_dir)
+        from torchvision.datasets import ImageFolder  # lazy: torchvision costs ~1 s to import
+
         train, val = ImageFolder(str(root / "train")), ImageFolder(str(root / "val"))
         if train.classes != val.classes:
             only_train = sorted(set(train.classes) - set(val.classes))

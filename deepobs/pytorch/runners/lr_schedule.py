@@ -52,12 +52,16 @@ class LearningRateScheduleRunner(StandardRunner):
     )
 
     def training(self, tproblem, hyperparams, num_epochs, print_train_iter, train_log_interval,
-                 tb_log, tb_log_dir, lr_sched_epochs=None, lr_sched_factors=None):
-        """Standard training with the learning rate set before each epoch."""
+                 tb_log, tb_log_dir, lr_sched_epochs=None, lr_sched_factors=None, **options):
+        """Standard training with the learning rate set before each epoch.
+
+        ``options`` are the standard runner's training parameters (``grad_accumulation``,
+        ``amp``, ...), passed through.
+        """
         self._schedule = check_schedule(lr_sched_epochs, lr_sched_factors)
         self._base_lrs = None
         return super().training(tproblem, hyperparams, num_epochs, print_train_iter,
-                                train_log_interval, tb_log, tb_log_dir)
+                                train_log_interval, tb_log, tb_log_dir, **options)
 
     def _before_epoch(self, optimizer, epoch: int) -> None:
         if self._base_lrs is None:

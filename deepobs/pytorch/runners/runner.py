@@ -264,18 +264,23 @@ class PTRunner(abc.ABC):
         return path
 
     def accepted_training_params(self) -> tuple[set[str], bool]:
-        """Names of the training parameters :meth:`training` takes, and whether it takes any."""
-        sig = inspect.signature(self.training)
-        fixed = {"tproblem", "hyperparams", "num_epochs", "print_train_iter",
-                 "train_log_interval", "tb_log", "tb_log_dir"}
-        names, var_kw = set(), False
-        for name, param in sig.parameters.items():
-            if param.kind is param.VAR_KEYWORD:
-                var_kw = True
-            elif name not in fixed and param.kind is not param.VAR_POSITIONAL:
-                names.add(name)
-        return names, var_kw
+        """Names of the training parameters :meth:`training` takes, and whether it takes any.
 
+        A ``training`` with ``**kwargs`` that passes them on to its parent's (as
+        ``LearningRateScheduleRunner`` does) accepts the parent's names too.
+        """
+        fixed = {"self", "tproblem", "hyperparams", "num_epochs", "print_train_iter",
+                 "train_log_interval", "tb_log", "tb_log_dir"}
+        names: set[str] = set()
+        for cls in type(self).__mro__:
+            if "training" not in vars(cls):
+                continue
+            params = inspect.signature(vars(cls)["training"]).parameters.values()
+            names |= {p.name for p in params if p.name not in fixed
+                      and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+            if not any(p.kind is p.VAR_KEYWORD for p in params):
+                return names, False
+        return names, True
 
 def _normalise_hyperparameter_names(names) -> dict[str, dict]:
     if isinstance(names, list):  # DeepOBS 1.1: [{"name": ..., "type": ..., "default": ...}]

@@ -8,13 +8,13 @@ never back-filled.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import time
 
 import torch
 
+from deepobs.pytorch.runners import _callbacks, _options
 from deepobs.pytorch.runners._accumulate import accumulated_loss_and_backward, split_batch
 from deepobs.pytorch.runners.runner import PTRunner
 
@@ -32,20 +32,35 @@ class StandardRunner(PTRunner):
     * ``grad_accumulation`` (int, default 1): split each batch into this many micro-batches
       and accumulate their gradients before the step (for memory; the batch size stays the
       problem's). Exact up to float rounding for models without batch norm.
+    * ``amp`` (``"off"``/``"bf16"``/``"fp16"``), ``compile``, ``channels_last`` and
+      ``eval_batch_size``: performance options, see :mod:`deepobs.pytorch.runners._options`.
+    * ``checkpoint_every`` (epochs) and ``resume``: run options, recorded under ``meta`` and
+      not in the folder name; see :mod:`deepobs.pytorch.runners._checkpoint`.
+
+    ``tb_log`` writes TensorBoard logs (:mod:`deepobs.pytorch.runners._tensorboard`); objects
+    in ``self.callbacks`` get the loop's hooks (:mod:`deepobs.pytorch.runners._callbacks`).
     """
 
+    training_param_flags = _options.COMMAND_LINE_FLAGS
+    run_options = ("checkpoint_every", "resume")
+
     def training(self, tproblem, hyperparams, num_epochs, print_train_iter, train_log_interval,
-                 tb_log, tb_log_dir, grad_accumulation=1):
+                 tb_log, tb_log_dir, grad_accumulation=1, amp="off", compile=False,
+                 channels_last=False, eval_batch_size=None):
         """Run the DeepOBS protocol: N+1 evaluations with N epochs of training between them."""
         split_batch([torch.empty(tproblem.batch_size)], grad_accumulation)  # validate early
+        options = _options.PerformanceOptions(amp, compile, channels_last, eval_batch_size)
         self._grad_accumulation = grad_accumulation
         opt = self._optimizer_class(tproblem.model.parameters(), **hyperparams)
-        curves = {k: [] for k in ("train_losses", "valid_losses", "test_losses",
-                                  "train_accuracies", "valid_accuracies", "test_accuracies")}
-        minibatch_losses, epoch_times = [], []
+        self._step = _options.set_up(tproblem, opt, options, grad_accumulation, _optimizer_step)
+        run = _callbacks.start_run(self, tproblem, opt, num_epochs, train_log_interval, tb_log,
+                                   tb_log_dir)  # checkpoints, TensorBoard, callbacks; resume
+        curves, minibatch_losses, epoch_times = run.curves, run.minibatch_losses, run.epoch_times
         status, diverged_at = "done", None
-        for epoch in range(num_epochs + 1):
+        self._step.cost.start_loop(len(epoch_times))  # a resumed run's epochs: not timed
+        for epoch in range(run.start_epoch, num_epochs + 1):
             self.evaluate_all(epoch, num_epochs, tproblem, *curves.values())
+            run.fire("on_evaluation", epoch)
             if not all(math.isfinite(curves[k][-1]) for k in curves if k.endswith("losses")):
                 status, diverged_at = "diverged", epoch
                 break
@@ -60,10 +75,13 @@ class StandardRunner(PTRunner):
                 status, diverged_at = "diverged", epoch + 1
                 logger.warning("non-finite training loss in epoch %d: run diverged", epoch + 1)
                 break
+            run.fire("on_epoch_end", epoch + 1)
+        run.finish(status)
         for values in curves.values():  # lengths stay num_epochs + 1; null after divergence
             values.extend([None] * (num_epochs + 1 - len(values)))
         return {**curves, "minibatch_train_losses": minibatch_losses, "status": status,
-                "diverged_at_epoch": diverged_at, "epoch_wall_times_s": epoch_times}
+                "diverged_at_epoch": diverged_at, "epoch_wall_times_s": epoch_times,
+                "meta": {**self._step.meta(epoch_times), **run.meta}}
 
     def _before_epoch(self, optimizer, epoch: int) -> None:
         """Hook called before each training epoch (the LR-schedule runner sets the rate)."""
@@ -71,26 +89,25 @@ class StandardRunner(PTRunner):
     def _train_epoch(self, tproblem, optimizer, minibatch_losses, log_interval, print_iter) -> bool:
         """One pass over the training data; returns False if a loss became non-finite."""
         tproblem.train_init_op()
-        use_closure = _step_takes_closure(optimizer)
-        logged, nonfinite, step = [], None, 0
+        logged, step = [], 0
+        poisoned = torch.zeros((), device=tproblem.device)  # becomes NaN after a non-finite loss
         while True:
             try:
                 forward_backward = self._next_forward_backward(tproblem)
             except StopIteration:
                 break
-            loss = _optimizer_step(optimizer, forward_backward, use_closure)
-            bad = ~torch.isfinite(loss)
-            nonfinite = bad if nonfinite is None else nonfinite | bad
+            loss = self._step(forward_backward)  # options and cost sampling: _options
+            poisoned.add_(loss, alpha=0.0)  # 0 * loss is NaN iff loss is inf/NaN: one cheap op
             if step % log_interval == 0:
                 logged.append(loss)
                 if print_iter:
                     logger.info("  step %d: minibatch loss %.5g", step, loss.item())
             step += 1
-            if step % DIVERGENCE_CHECK_INTERVAL == 0 and nonfinite.item():  # one sync
+            if step % DIVERGENCE_CHECK_INTERVAL == 0 and poisoned.isnan().item():  # one sync
                 break
         if logged:
             minibatch_losses.extend(torch.stack(logged).tolist())  # one sync per epoch
-        return nonfinite is None or not bool(nonfinite)
+        return not bool(poisoned.isnan())
 
     def _next_forward_backward(self, tproblem):
         """Draw the next training batch; return a function that backpropagates its loss."""
@@ -100,19 +117,12 @@ class StandardRunner(PTRunner):
 
             def forward_backward():
                 loss, _ = batch_loss()
-                loss.backward()
+                self._step.backward(loss)  # plain, or scaled for amp="fp16"
                 return loss
 
             return forward_backward
         batch = tproblem._get_next_batch()
         return lambda: accumulated_loss_and_backward(tproblem, batch, k)
-
-
-def _step_takes_closure(optimizer) -> bool:
-    try:
-        return "closure" in inspect.signature(optimizer.step).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _optimizer_step(optimizer, forward_backward, use_closure: bool) -> torch.Tensor:
