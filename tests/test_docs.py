@@ -52,3 +52,22 @@ def test_example_runs(example, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", [str(example)])
     runpy.run_path(str(example), run_name="__main__")
+
+
+def _python_blocks(path: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    """README.md's 15-line example, exactly as printed (it trains quadratic_deep)."""
+    monkeypatch.chdir(tmp_path)
+    (block,) = _python_blocks(ROOT / "README.md")
+    exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
+    assert list(tmp_path.glob("results/quadratic_deep/MyOptimizer/*/*.json"))
+
+
+@pytest.mark.parametrize("doc", ["README_PYTORCH.md", "MIGRATION_GUIDE.md", "EXAMPLES.md"])
+def test_guide_python_blocks_compile(doc):
+    """Guide snippets use real data sets and full-length runs; they must at least parse."""
+    for block in _python_blocks(ROOT / doc):
+        compile(block, doc, "exec")

@@ -263,3 +263,18 @@ def test_lr_schedule_runner_passes_standard_training_params(tmp_path):
     with pytest.raises(ValueError, match="Unknown training parameter"):
         runner.run(testproblem="quadratic_deep", hyperparams={"lr": 0.01}, num_epochs=1,
                    no_logs=True, clip=1.0)
+
+
+def test_foreign_command_line_is_ignored_when_called_from_python(monkeypatch):
+    monkeypatch.setattr("sys.argv", ["pytest", "-rs", "-q", "tests"])
+    with pytest.raises(ValueError, match="Hyperparameter 'lr' has no default"):
+        StandardRunner(torch.optim.SGD, SGD).run(testproblem="quadratic_deep", hyperparams={},
+                                                 num_epochs=1, no_logs=True)
+
+
+def test_bad_script_command_line_is_a_usage_error(monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["script", "quadratic_deep", "--lr", "0.1", "-r", "x"])
+    with pytest.raises(SystemExit) as exit_info:
+        StandardRunner(torch.optim.SGD, SGD).run()
+    assert exit_info.value.code == 2
+    assert "invalid int value: 'x'" in capsys.readouterr().err

@@ -25,7 +25,8 @@ def build_run_parser(
     Every flag defaults to ``None`` so that values given in Python and the problem's defaults
     can fill the gaps.
     """
-    p = argparse.ArgumentParser(description="Run an optimizer on a DeepOBS test problem.")
+    p = argparse.ArgumentParser(description="Run an optimizer on a DeepOBS test problem.",
+                                allow_abbrev=False, exit_on_error=False)
     p.add_argument("testproblem", nargs="?", default=None, help="name of the test problem")
     p.add_argument("--l2_reg", "--l2-reg", "--weight_decay", "--wd", dest="l2_reg", type=float)
     p.add_argument("--batch_size", "--bs", "--batch-size", dest="batch_size", type=int)

@@ -9,6 +9,7 @@ Python, NumPy and torch, builds the problem, calls ``training()`` and writes one
 from __future__ import annotations
 
 import abc
+import argparse
 import inspect
 import logging
 import math
@@ -154,8 +155,16 @@ class PTRunner(abc.ABC):
         """
         parser = _args.build_run_parser(self._hyperparameter_names, self.training_param_flags)
         if strict:
-            return vars(parser.parse_args(sys.argv[1:]))
-        return vars(parser.parse_known_args(sys.argv[1:])[0])
+            try:
+                return vars(parser.parse_args(sys.argv[1:]))
+            except argparse.ArgumentError as err:
+                parser.error(str(err))  # usage message and exit 2, as a script expects
+        try:
+            return vars(parser.parse_known_args(sys.argv[1:])[0])
+        except (argparse.ArgumentError, SystemExit):
+            # Another program's arguments (e.g. pytest's ``-rs``) that look like ours.
+            logger.debug("command line %s not understood; using defaults", sys.argv[1:])
+            return {}
 
     def create_testproblem(self, args: RunArguments):
         """Build and set up the test problem of a resolved run."""
