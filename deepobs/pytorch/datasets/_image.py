@@ -124,13 +124,13 @@ class ImageDataSet(DataSet):
         """Download with torchvision (``download=True``)."""
 
     @classmethod
+    @abc.abstractmethod
     def _read_split(cls, data_dir: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``uint8`` images ``[N, C, H, W]`` and ``int64`` labels ``[N]``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _transforms(self) -> tuple[Callable, Callable]:
         """Return the batch transforms (training, evaluation)."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ public helpers
     @classmethod
