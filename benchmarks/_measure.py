@@ -160,7 +160,10 @@ def bare_loop(name: str, batch_size: int, data_dir, device, lr: float, epochs: i
                 x, y = loader.transform([x, y], loader.transform_generator)
             opt.zero_grad()
             out = model(x)
-            loss = out.mean() if name == "quadratic_deep" else F.cross_entropy(out, y)
+            if name == "quadratic_deep":  # W (theta - x) against zero targets (MSE)
+                loss = F.mse_loss(out, torch.zeros_like(out))
+            else:
+                loss = F.cross_entropy(out, y)
             if decayed:
                 loss = loss + 0.5 * l2 * torch.stack([p.square().sum() for p in decayed]).sum()
             loss.backward()

@@ -8,6 +8,7 @@ Run it with ``python examples/analyze_results.py [--epochs N] [--out DIR]``.
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import torch
@@ -20,8 +21,14 @@ def make_tree(root: Path, epochs: int) -> None:
         runner = StandardRunner(optimizer, {"lr": {"type": float}})
         for lr in (1e-3, 1e-2, 1e-1):
             for seed in (42, 43):
-                runner.run(testproblem="quadratic_deep", hyperparams={"lr": lr},
-                           num_epochs=epochs, random_seed=seed, output_dir=root, device="cpu")
+                runner.run(
+                    testproblem="quadratic_deep",
+                    hyperparams={"lr": lr},
+                    num_epochs=epochs,
+                    random_seed=seed,
+                    output_dir=root,
+                    device="cpu",
+                )
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -39,7 +46,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     best = analyzer.best_setting(results, "quadratic_deep", "SGD")
     print(f"best SGD setting (final validation loss): {best}")
     figure = analyzer.plot_optimizer_performance(out / "results")
-    analyzer.save_figure(figure, out / "performance", formats=["png", "tex"])
+    # tex (PGF for \input in LaTeX) needs pdflatex to typeset the text; pdf does not.
+    tex = "tex" if shutil.which("pdflatex") else "pdf"
+    analyzer.save_figure(figure, out / "performance", formats=["png", tex])
     print(analyzer.plot_results_table(out / "results"))
     return analyzer.analyze(out / "results", out / "all", formats="png")
 

@@ -50,13 +50,19 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    runner = StandardRunner(SignSGD, {"lr": {"type": float},
-                                      "momentum": {"type": float, "default": 0.9}})
-    result = runner.run(testproblem="mnist_logreg", hyperparams={"lr": 1e-3},
-                        num_epochs=args.epochs, data_dir=args.data_dir,
-                        output_dir=args.output_dir)
-    print(f"test accuracy: {result['test_accuracies'][0]:.3f} -> "
-          f"{result['test_accuracies'][-1]:.3f}")
+    runner = StandardRunner(
+        SignSGD, {"lr": {"type": float}, "momentum": {"type": float, "default": 0.9}}
+    )
+    result = runner.run(
+        testproblem="mnist_logreg",
+        hyperparams={"lr": 1e-3},
+        num_epochs=args.epochs,
+        data_dir=args.data_dir,
+        output_dir=args.output_dir,
+    )
+    print(
+        f"test accuracy: {result['test_accuracies'][0]:.3f} -> {result['test_accuracies'][-1]:.3f}"
+    )
     return result
 
 

@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> dict:
     config.set_is_deterministic(True)  # deterministic cuDNN kernels (the default)
 
     runner = StandardRunner(torch.optim.Adam, {"lr": {"type": float}})
-    result = runner.run(testproblem="quadratic_deep", hyperparams={"lr": 0.05}, num_epochs=1,
-                        no_logs=True)
+    result = runner.run(
+        testproblem="quadratic_deep", hyperparams={"lr": 0.05}, num_epochs=1, no_logs=True
+    )
     print(f"ran on {result['meta']['device']} ({result['meta']['device_name']})")
     return result
 

@@ -22,8 +22,13 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     runner = StandardRunner(torch.optim.SGD, {"lr": {"type": float}})
-    common = dict(testproblem="quadratic_deep", hyperparams={"lr": 0.01},
-                  num_epochs=args.epochs, no_logs=True, device="cpu")
+    common = dict(
+        testproblem="quadratic_deep",
+        hyperparams={"lr": 0.01},
+        num_epochs=args.epochs,
+        no_logs=True,
+        device="cpu",
+    )
     whole = runner.run(**common)
     split = runner.run(**common, grad_accumulation=args.k)
     for a, b in zip(whole["test_losses"], split["test_losses"], strict=True):

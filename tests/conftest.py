@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 
 from deepobs.pytorch import config
+
+# Property-based tests: a small fixed budget by default and in CI (fast, reproducible);
+# HYPOTHESIS_PROFILE=thorough for a few hundred examples per test.
+_HYPOTHESIS_COMMON = {
+    "deadline": None,  # no timing assertions
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("ci", max_examples=25, derandomize=True, **_HYPOTHESIS_COMMON)
+settings.register_profile("thorough", max_examples=300, **_HYPOTHESIS_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -26,19 +38,27 @@ def _isolate_global_state(monkeypatch):
     torch_state, np_state = torch.get_rng_state(), np.random.get_state()
     py_state = random.getstate()
     monkeypatch.delenv(config.DATA_DIR_ENV, raising=False)
-    saved = (config._data_dir, config._default_device, config._num_workers,
-             config._is_deterministic)
+    saved = (
+        config._data_dir,
+        config._default_device,
+        config._num_workers,
+        config._is_deterministic,
+    )
     yield
     torch.set_rng_state(torch_state)
     np.random.set_state(np_state)
     random.setstate(py_state)
-    (config._data_dir, config._default_device, config._num_workers,
-     config._is_deterministic) = saved
+    (config._data_dir, config._default_device, config._num_workers, config._is_deterministic) = (
+        saved
+    )
 
 
 def pytest_addoption(parser):
-    parser.addoption("--run-download", action="store_true",
-                     help="run tests marked `download` (they need the network)")
+    parser.addoption(
+        "--run-download",
+        action="store_true",
+        help="run tests marked `download` (they need the network)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -46,7 +66,8 @@ def pytest_collection_modifyitems(config, items):
     has_gpu = torch.cuda.is_available() or torch.backends.mps.is_available()
     run_download = config.getoption("--run-download")
     for item in items:
-        if "download" in item.keywords and not run_download:
+        # Only real markers count: `item.keywords` also holds parametrize ids such as "gpu".
+        if item.get_closest_marker("download") and not run_download:
             item.add_marker(pytest.mark.skip(reason="needs the network: pass --run-download"))
-        if "gpu" in item.keywords and not has_gpu:
+        if item.get_closest_marker("gpu") and not has_gpu:
             item.add_marker(pytest.mark.skip(reason="needs a CUDA or MPS device"))

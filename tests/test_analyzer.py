@@ -53,14 +53,25 @@ def make_curves(valid_acc: list, test_acc: list | None = None, accuracy: bool = 
     test_loss = [None if a is None else 1.0 - a for a in test_acc]
     curves = {"train_losses": loss, "valid_losses": loss, "test_losses": test_loss}
     if accuracy:
-        curves |= {"train_accuracies": valid_acc, "valid_accuracies": valid_acc,
-                   "test_accuracies": test_acc}
+        curves |= {
+            "train_accuracies": valid_acc,
+            "valid_accuracies": valid_acc,
+            "test_accuracies": test_acc,
+        }
     return curves
 
 
-def write_run(root: Path, curves: dict, *, hyperparams: dict, seed: int = 42,
-              problem: str = "mnist_logreg", optimizer: str = "SGD",
-              training_params: dict | None = None, stamp: str = "2026-01-01-00-00-00") -> Path:
+def write_run(
+    root: Path,
+    curves: dict,
+    *,
+    hyperparams: dict,
+    seed: int = 42,
+    problem: str = "mnist_logreg",
+    optimizer: str = "SGD",
+    training_params: dict | None = None,
+    stamp: str = "2026-01-01-00-00-00",
+) -> Path:
     """Write one results file exactly as this package's runner lays it out (schema 1)."""
     training_params = training_params or {}
     num_epochs = len(curves["train_losses"]) - 1
@@ -69,14 +80,22 @@ def write_run(root: Path, curves: dict, *, hyperparams: dict, seed: int = 42,
     parts += [f"{k}__{float2str(training_params[k])}" for k in sorted(training_params)]
     bad = [i for i, v in enumerate(curves["train_losses"]) if v is None]
     data = {
-        "schema_version": 1, "testproblem": problem, "batch_size": 128,
-        "num_epochs": num_epochs, "random_seed": seed, "weight_decay": None, "l2_reg": None,
-        "effective_l2_reg": None, "optimizer_name": optimizer,
-        "optimizer_hyperparams": hyperparams, "training_params": training_params,
+        "schema_version": 1,
+        "testproblem": problem,
+        "batch_size": 128,
+        "num_epochs": num_epochs,
+        "random_seed": seed,
+        "weight_decay": None,
+        "l2_reg": None,
+        "effective_l2_reg": None,
+        "optimizer_name": optimizer,
+        "optimizer_hyperparams": hyperparams,
+        "training_params": training_params,
         **{k: curves[k] for k in ("train_losses", "valid_losses", "test_losses")},
         "minibatch_train_losses": [v for v in curves["train_losses"][1:] if v is not None],
         **{k: v for k, v in curves.items() if k.endswith("accuracies")},
-        "status": "diverged" if bad else "done", "diverged_at_epoch": bad[0] if bad else None,
+        "status": "diverged" if bad else "done",
+        "diverged_at_epoch": bad[0] if bad else None,
         "meta": {"deepobs_version": "test", "wall_time_s": 1.0},
     }
     path = root / problem / optimizer / "__".join(parts) / f"random_seed__{seed}__{stamp}.json"
@@ -94,15 +113,22 @@ def known_tree(tmp_path: Path) -> Path:
     C (lr 1.0): one seed superb, the other diverged -> worst in every mode.
     D (lr 0.001): three seeds, poor (most picks it).
     """
-    for seed, va, ta in ((42, [.1, .6, .9], [.1, .6, .86]), (43, [.1, .62, .88], [.1, .64, .84])):
+    for seed, va, ta in (
+        (42, [0.1, 0.6, 0.9], [0.1, 0.6, 0.86]),
+        (43, [0.1, 0.62, 0.88], [0.1, 0.64, 0.84]),
+    ):
         write_run(tmp_path, make_curves(va, ta), hyperparams={"lr": 0.01}, seed=seed)
     for seed, peak in ((42, 0.95), (43, 0.93)):
-        write_run(tmp_path, make_curves([.1, peak, peak - .1], [.1, .9, .99]),
-                  hyperparams={"lr": 0.1}, seed=seed)
-    write_run(tmp_path, make_curves([.1, .99, .99]), hyperparams={"lr": 1.0}, seed=42)
-    write_run(tmp_path, make_curves([.1, None, None]), hyperparams={"lr": 1.0}, seed=43)
+        write_run(
+            tmp_path,
+            make_curves([0.1, peak, peak - 0.1], [0.1, 0.9, 0.99]),
+            hyperparams={"lr": 0.1},
+            seed=seed,
+        )
+    write_run(tmp_path, make_curves([0.1, 0.99, 0.99]), hyperparams={"lr": 1.0}, seed=42)
+    write_run(tmp_path, make_curves([0.1, None, None]), hyperparams={"lr": 1.0}, seed=43)
     for seed in (42, 43, 44):
-        write_run(tmp_path, make_curves([.1, .3, .5]), hyperparams={"lr": 0.001}, seed=seed)
+        write_run(tmp_path, make_curves([0.1, 0.3, 0.5]), hyperparams={"lr": 0.001}, seed=seed)
     return tmp_path
 
 
@@ -122,7 +148,8 @@ def test_reads_deepobs_11_baselines():
     assert len(results) == 9 and {r.source for r in results.runs} == {"deepobs-1.1"}
     adam = [r for r in results.runs if r.optimizer == "AdamOptimizer"]
     assert adam[0].hyperparams == pytest.approx(
-        {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "lr": 0.0398107170553497})
+        {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "lr": 0.0398107170553497}
+    )
     # One setting per optimizer although the stored learning rates differ in the 12th digit.
     assert results.settings["n_seeds"].tolist() == [3, 3, 3]
     frame = results.frame
@@ -130,7 +157,8 @@ def test_reads_deepobs_11_baselines():
     assert set(frame["split"]) == {"train", "test"} and set(frame["metric"]) == {"loss"}
     final = frame.query("split == 'test' and epoch == 100 and seed == 42")
     assert final.set_index("optimizer")["value"]["GradientDescentOptimizer"] == pytest.approx(
-        87.28, abs=0.01)
+        87.28, abs=0.01
+    )
 
 
 def test_reads_deepobs_12_files(analyzer_log):
@@ -151,8 +179,10 @@ def test_reads_deepobs_12_files(analyzer_log):
     assert np.isnan(tokens.curves["valid_accuracies"][2])
     assert tokens.curves["valid_accuracies"][1] == pytest.approx(0.8602)
     # A learning-rate schedule is its own setting, never mixed with the constant rate.
-    assert runs[(0.1, 42, True)].training_params == {"lr_sched_epochs": [1],
-                                                     "lr_sched_factors": [0.1]}
+    assert runs[(0.1, 42, True)].training_params == {
+        "lr_sched_epochs": [1],
+        "lr_sched_factors": [0.1],
+    }
     assert len(results.settings) == 4
 
 
@@ -184,7 +214,7 @@ def _write_garbage(root: Path, good: Path) -> list[Path]:
 
 
 def test_garbage_and_truncated_files_are_skipped_with_a_warning(tmp_path, analyzer_log):
-    good = write_run(tmp_path, make_curves([.1, .5, .7]), hyperparams={"lr": 0.1})
+    good = write_run(tmp_path, make_curves([0.1, 0.5, 0.7]), hyperparams={"lr": 0.1})
     bad = _write_garbage(tmp_path, good)
     results = read_results(tmp_path)
     assert [r.path for r in results.runs] == [good]
@@ -198,10 +228,11 @@ def test_garbage_and_truncated_files_are_skipped_with_a_warning(tmp_path, analyz
 
 
 def test_duplicate_seed_keeps_newer_and_mixed_folder_is_split(tmp_path, analyzer_log):
-    write_run(tmp_path, make_curves([.1, .5, .6]), hyperparams={"lr": 0.1}, stamp="2026-01-01")
-    newer = write_run(tmp_path, make_curves([.1, .5, .7]), hyperparams={"lr": 0.1},
-                      stamp="2026-02-01")
-    mixed = write_run(tmp_path, make_curves([.1, .5, .8]), hyperparams={"lr": 0.1}, seed=43)
+    write_run(tmp_path, make_curves([0.1, 0.5, 0.6]), hyperparams={"lr": 0.1}, stamp="2026-01-01")
+    newer = write_run(
+        tmp_path, make_curves([0.1, 0.5, 0.7]), hyperparams={"lr": 0.1}, stamp="2026-02-01"
+    )
+    mixed = write_run(tmp_path, make_curves([0.1, 0.5, 0.8]), hyperparams={"lr": 0.1}, seed=43)
     data = json.loads(mixed.read_text())
     data["training_params"] = {"amp": "bf16"}  # wrong folder for it: must not be mixed in
     mixed.write_text(json.dumps(data, indent=4))
@@ -258,16 +289,16 @@ def test_t_quantile_rejects_bad_input():
 def test_aggregate_ci_matches_scipy(known_tree):
     scipy_t = pytest.importorskip("scipy.stats").t
     results = read_results(known_tree)
-    stats = aggregate(results.frame).set_index(
-        ["setting", "split", "metric", "epoch"]).sort_index()
+    stats = aggregate(results.frame).set_index(["setting", "split", "metric", "epoch"]).sort_index()
     setting = [s for s in results.settings["setting"] if "lr__1.e-03" in s][0]
     row = stats.loc[(setting, "valid", "accuracy", 2)]
     assert row["n"] == 3 and row["mean"] == pytest.approx(0.5) and row["std"] == 0
     values = np.array([0.86, 0.84])  # test accuracy, setting A, last epoch
     setting_a = [s for s in results.settings["setting"] if "lr__1.e-02" in s][0]
     row = stats.loc[(setting_a, "test", "accuracy", 2)]
-    low, high = scipy_t.interval(0.95, df=1, loc=values.mean(),
-                                 scale=values.std(ddof=1) / math.sqrt(2))
+    low, high = scipy_t.interval(
+        0.95, df=1, loc=values.mean(), scale=values.std(ddof=1) / math.sqrt(2)
+    )
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
     assert (row["min"], row["max"], row["median"]) == pytest.approx((0.84, 0.86, 0.85))
     # The diverged seed is left out and counted.
@@ -289,10 +320,15 @@ def test_curve_band_variants():
 
 
 # ---------------------------------------------------------------- selection and scores
-@pytest.mark.parametrize(("mode", "metric", "winner"), [
-    ("final", None, "1.e-02"), ("best", None, "1.e-01"), ("most", None, "1.e-03"),
-    ("final", "test_accuracies", "1.e-01"),
-])
+@pytest.mark.parametrize(
+    ("mode", "metric", "winner"),
+    [
+        ("final", None, "1.e-02"),
+        ("best", None, "1.e-01"),
+        ("most", None, "1.e-03"),
+        ("final", "test_accuracies", "1.e-01"),
+    ],
+)
 def test_best_setting_known_answer(known_tree, mode, metric, winner):
     results = read_results(known_tree)
     ranking = rank_settings(results, "mnist_logreg", "SGD", mode, metric)
@@ -306,8 +342,7 @@ def test_best_setting_known_answer(known_tree, mode, metric, winner):
 
 def test_selection_defaults_and_errors(tmp_path):
     for lr, final in ((0.1, 90.0), (0.01, 95.0)):
-        curves = {k: [300.0, 120.0, final] for k in ("train_losses", "valid_losses",
-                                                     "test_losses")}
+        curves = {k: [300.0, 120.0, final] for k in ("train_losses", "valid_losses", "test_losses")}
         write_run(tmp_path, curves, hyperparams={"lr": lr}, problem="quadratic_deep")
     results = read_results(tmp_path)
     ranking = rank_settings(results, "quadratic_deep", "SGD")
@@ -370,8 +405,7 @@ def test_convergence_thresholds_are_the_published_values(tmp_path):
 
 
 def test_tables_render(known_tree, tmp_path):
-    write_run(known_tree, make_curves([.1, None, None]), hyperparams={"lr": 5.0},
-              optimizer="Adam")
+    write_run(known_tree, make_curves([0.1, None, None]), hyperparams={"lr": 5.0}, optimizer="Adam")
     results = read_results(known_tree)
     from deepobs.pytorch.analyzer.metrics import performance_summary
 
@@ -383,7 +417,7 @@ def test_tables_render(known_tree, tmp_path):
     assert table.loc[("mnist_logreg", "Speed"), "SGD"] == "2"
     markdown = to_markdown(table)
     assert markdown.splitlines()[0] == "| Problem |  | SGD | Adam |"
-    assert "| mnist_logreg | Performance | 85.00 ± 1.41 % |" in markdown
+    assert "| MNIST Log. Reg. | Performance | 85.00 ± 1.41 % |" in markdown
     latex = to_latex(table, summary)
-    assert "\\begin{tabular}{llcc}" in latex and "mnist\\_logreg" in latex
+    assert "\\begin{tabular}{llcc}" in latex and "MNIST Log. Reg." in latex
     assert "$\\pm$" in latex and "\\cellcolor{green!100!red!35}85.00" in latex

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +17,12 @@ pytest.importorskip("pandas", reason="the analyzer extra is not installed")
 
 import matplotlib  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from paper_tree import write_paper_tree  # noqa: E402
 from test_analyzer import DATA_11, DATA_12, make_curves, write_run  # noqa: E402
 
 from deepobs.pytorch import cli  # noqa: E402
 from deepobs.pytorch.analyzer import (  # noqa: E402
     estimate_runtime,
-    figure_to_tikz,
     plot_hyperparameter_sensitivity,
     plot_optimizer_performance,
     plot_results_table,
@@ -30,6 +31,13 @@ from deepobs.pytorch.analyzer import (  # noqa: E402
     save_figure,
 )
 from deepobs.pytorch.analyzer._deps import INSTALL_HINT, require  # noqa: E402
+from deepobs.pytorch.analyzer.plots import (  # noqa: E402
+    CLIPPED_LABEL,
+    THRESHOLD_LABEL,
+    SensitivityLine,
+    sensitivity_figure,
+)
+from deepobs.pytorch.analyzer.tikz import figure_to_pgf, tex_escape  # noqa: E402
 from deepobs.pytorch.runners import StandardRunner  # noqa: E402
 
 LRS = (1e-3, 1e-2, 1.0)  # 1.0 diverges on quadratic_deep (largest Hessian eigenvalue > 30)
@@ -52,15 +60,22 @@ def runner_tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("results")
     sgd = StandardRunner(torch.optim.SGD, {"lr": {"type": float}})
     momentum = StandardRunner(
-        torch.optim.SGD, {"lr": {"type": float}, "momentum": {"type": float, "default": 0.9}},
+        torch.optim.SGD,
+        {"lr": {"type": float}, "momentum": {"type": float, "default": 0.9}},
         optimizer_name="Momentum",
     )
     with _OneThread():
         for runner in (sgd, momentum):
             for lr in LRS:
                 for seed in (42, 43):
-                    runner.run(testproblem="quadratic_deep", hyperparams={"lr": lr},
-                               batch_size=128, num_epochs=2, random_seed=seed, output_dir=root)
+                    runner.run(
+                        testproblem="quadratic_deep",
+                        hyperparams={"lr": lr},
+                        batch_size=128,
+                        num_epochs=2,
+                        random_seed=seed,
+                        output_dir=root,
+                    )
     return root
 
 
@@ -85,125 +100,223 @@ def test_runner_tree_is_read(runner_results):
     assert sorted(diverged["lr"]) == [1.0, 1.0] and set(diverged["n_diverged"]) == {2}
 
 
+PUBLISHED = " (published, TF DeepOBS 1.1)"
+
+
 def test_performance_plot_with_baselines(runner_results, baselines):
     fig = plot_optimizer_performance(runner_results, reference_path=baselines)
-    assert isinstance(fig, Figure) and len(fig.axes) == 4
-    test_loss, train_loss, test_acc, train_acc = fig.axes
-    expected = ["SGD", "Momentum", "GradientDescentOptimizer (baseline)",
-                "MomentumOptimizer (baseline)", "AdamOptimizer (baseline)"]
-    assert _labels(train_loss) == expected
-    assert _labels(test_loss)[:5] == expected and len(test_loss.get_lines()) == 6  # + threshold
-    assert test_loss.get_lines()[5].get_ydata()[0] == pytest.approx(87.70315464772136)
-    assert not test_acc.axison and not train_acc.axison  # quadratic_deep has no accuracy
-    assert test_acc.get_legend() is not None  # the free panel holds the legend
+    # quadratic_deep has no accuracy: two panels (test loss, train loss), no empty ones.
+    assert isinstance(fig, Figure) and len(fig.axes) == 2 and all(a.axison for a in fig.axes)
+    test_loss, train_loss = fig.axes
+    expected = [
+        "SGD",
+        "Momentum",
+        "GradientDescentOptimizer" + PUBLISHED,
+        "MomentumOptimizer" + PUBLISHED,
+        "AdamOptimizer" + PUBLISHED,
+    ]
+    assert [x for x in _labels(train_loss) if x[0] != "_"] == expected
+    threshold = [line for line in test_loss.get_lines() if line.get_label() == THRESHOLD_LABEL]
+    assert threshold[0].get_ydata()[0] == pytest.approx(87.70315464772136)
+    # One legend below the figure: every line once, the threshold, and what the band means.
+    (legend,) = fig.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[:5] == expected and THRESHOLD_LABEL in texts
+    assert legend.get_title().get_text() == "line: mean, band: ±1 std over 2 to 3 seeds"
     # Best setting per optimizer (lr 1e-2), mean over the two seeds.
     sgd = runner_results.groups()
     best = [r for (_, o, s), runs in sgd.items() if o == "SGD" and "1.e-02" in s for r in runs]
     mean = np.mean([r.curves["train_losses"] for r in best], axis=0)
     np.testing.assert_allclose(train_loss.get_lines()[0].get_ydata(), mean)
-    # Colours: the same optimizer keeps its colour in every panel.
-    assert test_loss.get_lines()[1].get_color() == train_loss.get_lines()[1].get_color()
+    # Colour and marker: the same per optimizer in every panel, different between them;
+    # published runs are grey and dashed.
+    lines = {line.get_label(): line for line in train_loss.get_lines()}
+    assert lines["SGD"].get_color() == test_loss.get_lines()[0].get_color()
+    assert lines["SGD"].get_marker() != lines["Momentum"].get_marker()
+    assert lines["SGD"].get_color() != lines["Momentum"].get_color()
+    published = lines["AdamOptimizer" + PUBLISHED]
+    assert published.get_linestyle() != "-" and published.get_color().startswith("#")
+    assert len(set(published.get_color()[1:3] + published.get_color()[3:5])) <= 2  # a grey
 
 
 def test_performance_plot_needs_a_problem_when_ambiguous():
     with pytest.raises(ValueError, match="Pick a test problem"):
         plot_optimizer_performance(DATA_11)
     fig = plot_optimizer_performance(DATA_12, band="ci")  # 1.2 files with accuracies
-    assert all(ax.axison for ax in fig.axes) and len(fig.axes[2].get_lines()) == 1
+    assert len(fig.axes) == 4 and all(ax.axison for ax in fig.axes)  # a 2 x 2 grid
+    assert [ax.get_ylabel() for ax in fig.axes] == [
+        "test loss",
+        "train loss",
+        "test accuracy",
+        "train accuracy",
+    ]
+    assert "95 pct. confidence interval" in fig.legends[0].get_title().get_text()
 
 
 def test_testset_plots(runner_results, baselines):
     fig = plot_testset_performances(runner_results, testset="small", reference_path=baselines)
-    assert len(fig.axes) == 16 and fig.get_suptitle() == "Benchmark Set Small"
-    grid = np.array(fig.axes).reshape(4, 4)  # rows: metrics, columns: P1-P4
-    assert [ax.get_title() for ax in grid[0]] == ["Quadratic Deep", "MNIST - VAE",
-                                                  "F-MNIST - CNN", "CIFAR-10 - CNN"]
-    assert len(grid[1, 0].get_lines()) == 5  # 2 optimizers + 3 baselines
-    assert not grid[2, 1].axison and not grid[3, 1].axison  # mnist_vae: loss only
-    assert _labels(grid[1, 2]) == ["GradientDescentOptimizer (baseline)"]  # fmnist baseline
-    assert len(grid[2, 2].get_lines()) == 2  # test accuracy + convergence threshold
-    assert not grid[0, 3].get_lines()  # cifar10_3c3d: no results ...
-    assert [line.get_ydata()[0] for line in grid[2, 3].get_lines()] == [  # ... but a threshold
-        pytest.approx(0.8283307079578206)
-    ]
-    large = plot_testset_performances(runner_results, testset="large")
-    assert len(large.axes) == 16  # no results there: only the four threshold lines
-    assert sum(len(ax.get_lines()) for ax in large.axes) == 4
-    assert not any(label[0] != "_" for ax in large.axes for label in _labels(ax))
+    # Only problems with results: quadratic_deep (ours + published) and fmnist_2c2d (published).
+    assert len(fig.axes) == 8 and fig.get_suptitle() == "Benchmark Set Small"
+    grid = np.array(fig.axes).reshape(4, 2)  # rows: metrics, columns: problems
+    assert [ax.get_title() for ax in grid[0]] == ["Quadratic Deep", "F-MNIST - CNN"]
+    assert len([x for x in _labels(grid[1, 0]) if x[0] != "_"]) == 5  # 2 optimizers + 3 published
+    assert not grid[2, 0].axison and not grid[3, 0].axison  # quadratic_deep: loss only
+    assert _labels(grid[1, 1])[0] == "GradientDescentOptimizer" + PUBLISHED  # fmnist baseline
+    assert THRESHOLD_LABEL in _labels(grid[2, 1])  # test accuracy + convergence threshold
+    with pytest.raises(ValueError, match="No problem of the test set 'large' has results"):
+        plot_testset_performances(runner_results, testset="large")
     with pytest.raises(ValueError, match="Unknown test set"):
         plot_testset_performances(runner_results, testset="medium")
+
+
+def test_clipped_epoch_zero_is_marked(tmp_path):
+    """A zoomed-in y-range that cuts off epoch 0 draws a triangle at the edge and says so."""
+    root = write_paper_tree(tmp_path)
+    fig = plot_optimizer_performance(root, testproblem="quadratic_deep")
+    test_loss = fig.axes[0]
+    clipped = [line for line in test_loss.get_lines() if line.get_label() == "_clipped"]
+    assert len(clipped) == 3 and all(line.get_xdata()[0] == 0 for line in clipped)
+    assert all(line.get_marker() == "^" for line in clipped)  # loss starts above the range
+    assert CLIPPED_LABEL in [t.get_text() for t in fig.legends[0].get_texts()]
 
 
 def test_sensitivity_plot(runner_results, baselines):
     fig = plot_hyperparameter_sensitivity(runner_results, reference_path=baselines)
     (ax,) = fig.axes
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "final validation loss"
+    assert ax.get_yscale() == "linear"  # the values span less than a decade
     lines = {line.get_label(): line for line in ax.get_lines()}
     sgd = lines["SGD"]
     np.testing.assert_allclose(sgd.get_xdata(), LRS)
     assert np.isfinite(sgd.get_ydata()[:2]).all() and np.isnan(sgd.get_ydata()[2])
     # Diverged settings: one 'x' marker per optimizer at lr 1.0, plus the legend entry.
-    assert [line.get_xdata().tolist() for line in ax.get_lines()
-            if line.get_label() == "_diverged"] == [[1.0], [1.0]]
+    assert [
+        line.get_xdata().tolist() for line in ax.get_lines() if line.get_label() == "_diverged"
+    ] == [[1.0], [1.0]]
     assert "diverged" in lines
-    assert lines["AdamOptimizer (baseline) [test loss]"].get_linestyle() == "--"
+    assert lines["AdamOptimizer" + PUBLISHED + " [test loss]"].get_linestyle() != "-"
     assert len(ax.get_lines()) == 2 + 3 + 2 + 1
     relative = plot_hyperparameter_sensitivity(runner_results, relative=True, mode="best")
-    ys = np.concatenate([line.get_ydata() for line in relative.axes[0].get_lines()
-                         if line.get_label() in ("SGD", "Momentum")])
-    ys = ys[np.isfinite(ys)]
-    assert ys.max() == 1.0 and (ys >= 0).all() and (ys <= 1).all()
-    assert ys.tolist().count(0.0) == 2  # lr 1.0 diverged: relative performance 0, as in 1.1
+    assert relative.axes[0].get_yscale() == "linear"
+    for name in ("SGD", "Momentum"):  # each optimizer scaled by its own best setting
+        (line,) = [x for x in relative.axes[0].get_lines() if x.get_label() == name]
+        ys = line.get_ydata()
+        assert np.nanmax(ys) == 1.0 and (ys >= 0).all() and (ys <= 1).all()
+        assert ys[-1] == 0.0  # lr 1.0 diverged: relative performance 0, as in 1.1
+
+
+def test_sensitivity_log_axis_when_values_span_decades():
+    x = np.array([1e-3, 1e-2, 1e-1])
+    wide = SensitivityLine("A", x, np.array([[1.0, 1.2], [5.0, 5.5], [1e8, 2e8]]))
+    narrow = SensitivityLine("B", x, np.array([[1.0], [2.0], [3.0]]))
+    assert sensitivity_figure([wide], "lr", "loss").axes[0].get_yscale() == "log"
+    assert sensitivity_figure([narrow], "lr", "loss").axes[0].get_yscale() == "linear"
+    assert (
+        sensitivity_figure([wide], "lr", "loss", yscale="linear").axes[0].get_yscale() == "linear"
+    )
+
+
+@pytest.mark.parametrize("style", ["default", "neurips", "icml", "iclr", "jmlr"])
+def test_styles_size_figures_for_a_column(runner_results, baselines, style):
+    fig = plot_hyperparameter_sensitivity(runner_results, style=style)
+    width = {"default": 345 / 72.27, "neurips": 5.5, "icml": 3.25, "iclr": 5.5, "jmlr": 6.0}
+    assert fig.get_figwidth() == pytest.approx(width[style])
+    grid = plot_testset_performances(runner_results, style=style, reference_path=baselines)
+    full = {**width, "icml": 6.75}
+    assert grid.get_figwidth() == pytest.approx(full[style])
+    assert grid.get_figheight() < 9.0  # fits a page with its caption
+
+
+def test_unknown_style_is_an_error(runner_results):
+    with pytest.raises(ValueError, match="Valid styles: default, neurips"):
+        plot_optimizer_performance(runner_results, style="nature")
 
 
 def test_results_table(runner_results):
     table = plot_results_table(runner_results)
     assert list(table.columns) == ["SGD", "Momentum"]
-    assert table.index.tolist() == [("quadratic_deep", q)
-                                    for q in ("Performance", "Speed", "Tuneability")]
+    assert table.index.tolist() == [
+        ("quadratic_deep", q) for q in ("Performance", "Speed", "Tuneability")
+    ]
     assert table.loc[("quadratic_deep", "Tuneability"), "SGD"] == "lr=1.00e-02"
-    assert table.loc[("quadratic_deep", "Tuneability"), "Momentum"] == \
-        "lr=1.00e-02, momentum=0.9"
+    assert table.loc[("quadratic_deep", "Tuneability"), "Momentum"] == "lr=1.00e-02, momentum=0.9"
     assert table.loc[("quadratic_deep", "Speed"), "SGD"] in ("2", "3 (not reached)")
 
 
-def test_tikz_and_saving(runner_results, tmp_path):
+def test_pgf_export_and_saving(runner_results, tmp_path):
     rc_before = dict(matplotlib.rcParams)
     fig = plot_hyperparameter_sensitivity(runner_results)
-    code = figure_to_tikz(fig)
-    assert "\\begin{tikzpicture}" in code and "\\end{tikzpicture}" in code
-    assert "xmode=log" in code
-    paths = save_figure(fig, tmp_path / "sub" / "sensitivity", "png,pdf,tex")
-    assert [p.suffix for p in paths] == [".png", ".pdf", ".tex"]
+    paths = save_figure(fig, tmp_path / "sub" / "sensitivity", "png,pdf")
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert paths[1].read_bytes()[:4] == b"%PDF" and "tikzpicture" in paths[2].read_text()
-    grid = plot_optimizer_performance(runner_results)
-    assert "\\begin{groupplot}" in figure_to_tikz(grid)
+    pdf = paths[1].read_bytes()
+    assert pdf[:4] == b"%PDF" and b"/FontFile2" in pdf and b"/Type3" not in pdf  # Type 42
+    assert not list(tmp_path.rglob("*.partial"))
+    if shutil.which("pdflatex"):  # compiled for real by tests/test_latex.py
+        code = figure_to_pgf(fig)
+        assert "\\begin{pgfpicture}" in code and "\\mathdefault{" not in code
+        assert "\\label" not in code and "diverged" in code
+    else:
+        with pytest.raises(FileNotFoundError, match="needs 'pdflatex'"):
+            figure_to_pgf(fig)
     assert dict(matplotlib.rcParams) == rc_before  # plotting changed no global style
     with pytest.raises(ValueError, match="Valid formats"):
         save_figure(fig, tmp_path / "x", "png,jpeg")
 
 
+def test_tex_escape():
+    assert tex_escape("my_opt 50% & #1") == r"my\_opt 50\% \& \#1"
+    assert tex_escape("$10^{-3}$ a_b") == r"$10^{-3}$ a\_b"  # math is kept
+
+
 def test_cli_end_to_end(runner_tree, tmp_path, capsys):
     out = tmp_path / "analysis"
-    argv = ["analyze", str(runner_tree), "--out", str(out), "--format", "png,tex",
-            "--baselines", str(DATA_11 / "quadratic_deep")]
+    argv = [
+        "analyze",
+        str(runner_tree),
+        "--out",
+        str(out),
+        "--format",
+        "png,pdf",
+        "--baselines",
+        str(DATA_11 / "quadratic_deep"),
+        "--style",
+        "icml",
+        "--relative",
+        "--band",
+        "ci",
+    ]
     assert cli.main(argv) == 0
-    expected = ["quadratic_deep_performance.png", "quadratic_deep_performance.tex",
-                "quadratic_deep_lr_sensitivity.png", "quadratic_deep_lr_sensitivity.tex",
-                "benchmark_small.png", "benchmark_small.tex", "results_table.md",
-                "results_table.tex", "results_summary.csv"]
+    figures = [
+        "quadratic_deep_performance",
+        "quadratic_deep_lr_sensitivity",
+        "quadratic_deep_tuning_budget",
+        "performance_profile",
+    ]  # no grid: one problem
+    expected = [f"{name}.{ext}" for name in figures for ext in ("png", "pdf")] + [
+        "results_table.md",
+        "results_table.tex",
+        "results_summary.csv",
+        "statistics.csv",
+        "pairwise_tests.csv",
+        "steps_to_target.csv",
+        "tuning_budget.csv",
+    ]
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
     assert all((out / name).stat().st_size > 0 for name in expected)
     printed = capsys.readouterr().out
     assert f"to {out}" in printed and str(out / "results_table.md") in printed
-    assert "| Quadratic Deep | Performance |" in (out / "results_table.md").read_text()
+    table = (out / "results_table.md").read_text()
+    assert "| Quadratic Deep | Performance |" in table and "95 % confidence interval" in table
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["analyze", "no/such/dir"], "not found"),
-    (["analyze", ".", "--format", "gif"], "Valid formats"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["analyze", "no/such/dir"], "not found"),
+        (["analyze", ".", "--format", "gif"], "Valid formats"),
+    ],
+)
 def test_cli_user_errors(argv, message, capsys):
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
@@ -242,7 +355,11 @@ def test_import_isolation_and_missing_extra(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     done = subprocess.run(
         [sys.executable, "-c", _ISOLATION, str(DATA_12), str(tmp_path / "fig")],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "isolated" and (tmp_path / "fig.png").is_file()
@@ -255,8 +372,9 @@ def test_require_names_the_install_command():
 
 def test_estimate_runtime():
     with _OneThread():
-        estimate = estimate_runtime(torch.optim.Adam, {"lr": 1e-3}, testproblem="quadratic_deep",
-                                    num_epochs=1, n_runs=2)
+        estimate = estimate_runtime(
+            torch.optim.Adam, {"lr": 1e-3}, testproblem="quadratic_deep", num_epochs=1, n_runs=2
+        )
     assert len(estimate.sgd_times_s) == len(estimate.optimizer_times_s) == 2
     ratios = np.array(estimate.optimizer_times_s) / np.array(estimate.sgd_times_s)
     assert estimate.ratio_mean == pytest.approx(ratios.mean())

@@ -28,10 +28,19 @@ from torchvision import transforms as T
 from torchvision.datasets import CIFAR10, MNIST
 
 from deepobs.pytorch import datasets
-from deepobs.pytorch.datasets import TensorBatchLoader, _augment
+from deepobs.pytorch.datasets import TensorBatchLoader
 
 #: Significance level of every statistical test: a correct pipeline fails one in 10,000 runs.
 ALPHA = 1e-4
+
+# The independent reference: DeepOBS 1.2's published transform arguments and normalisation
+# constants (reference §4.4), written out here rather than read from the code under test.
+PUBLISHED_JITTER = {"brightness": 63 / 255, "contrast": (0.2, 1.8), "saturation": (0.5, 1.5)}
+PUBLISHED_MEAN_STD = {
+    "cifar10": ((0.49139968, 0.48215841, 0.44653091), (0.24703223, 0.24348513, 0.26158784)),
+    "cifar100": ((0.50707516, 0.48654887, 0.44091784), (0.26733429, 0.25643846, 0.27615047)),
+    "svhn": ((0.4376821, 0.4437697, 0.47280442), (0.19803012, 0.20101562, 0.19703614)),
+}
 
 
 class UncheckedCIFAR10(CIFAR10):
@@ -48,11 +57,16 @@ class UncheckedCIFAR10(CIFAR10):
 def reference_augmentation(ds) -> T.Compose:
     """DeepOBS 1.2's torchvision training transform for data set ``ds``."""
     flip = [T.RandomHorizontalFlip()] if ds.name != "svhn" else []
-    jitter = T.ColorJitter(
-        brightness=_augment.BRIGHTNESS, contrast=_augment.CONTRAST, saturation=_augment.SATURATION
-    )
+    mean, std = PUBLISHED_MEAN_STD[ds.name]
     return T.Compose(
-        [T.Pad(2), T.RandomCrop(32), *flip, jitter, T.ToTensor(), T.Normalize(ds.mean, ds.std)]
+        [
+            T.Pad(2),
+            T.RandomCrop(32),
+            *flip,
+            T.ColorJitter(**PUBLISHED_JITTER),
+            T.ToTensor(),
+            T.Normalize(mean, std),
+        ]
     )
 
 
@@ -73,7 +87,7 @@ def both_paths(fast_loader, reference_loader):
 
 def test_cifar10_unaugmented_batches_equal_dataloader_path(cifar_dir):
     ds = datasets.cifar10(8, data_dir=cifar_dir)
-    to_tensor = T.Compose([T.ToTensor(), T.Normalize(ds.mean, ds.std)])
+    to_tensor = T.Compose([T.ToTensor(), T.Normalize(*PUBLISHED_MEAN_STD["cifar10"])])
     test_set = UncheckedCIFAR10(str(cifar_dir), train=False, transform=to_tensor)
     both_paths(ds.test_loader, DataLoader(test_set, batch_size=8, drop_last=True))
     train_set = UncheckedCIFAR10(str(cifar_dir), train=True, transform=to_tensor)
@@ -193,7 +207,7 @@ def natural_images(n: int, seed: int = 0) -> np.ndarray:
 
 def image_statistics(x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per-image brightness, contrast and saturation of RGB images in [0, 1]."""
-    grey = _augment.grayscale(x)
+    grey = T.functional.rgb_to_grayscale(x)
     return {
         "brightness": grey.mean(dim=(1, 2, 3)),
         "contrast": grey.std(dim=(1, 2, 3)),
@@ -203,7 +217,7 @@ def image_statistics(x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 def jitter_factors(outputs: torch.Tensor, images: np.ndarray, ds) -> dict[str, torch.Tensor]:
     """Each output's statistics relative to its input's: the jitter's effect per image."""
-    std, mean = (torch.tensor(v).view(1, 3, 1, 1) for v in (ds.std, ds.mean))
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in PUBLISHED_MEAN_STD[ds.name])
     after = image_statistics(outputs * std + mean)
     before = image_statistics(torch.from_numpy(images).float() / 255)
     return {name: after[name] / before[name] for name in after}
@@ -239,3 +253,22 @@ def test_deepobs_pil_pipeline_differs_only_by_its_8_bit_rounding(cifar_dir):
     (pil_mean, pil_std) = moments(reference_outputs(reference_augmentation(ds), images))
     assert ((fast_mean - pil_mean).abs() < 0.08).all(), (fast_mean, pil_mean)
     torch.testing.assert_close(fast_std, pil_std, atol=0, rtol=0.05)
+
+
+def test_brightness_factors_span_the_published_range(tmp_path, monkeypatch):
+    # A uniform grey image shows its brightness factor directly where no padding is visible
+    # (the centred crop: contrast and saturation leave a uniform grey image unchanged).
+    allow_fake_files(monkeypatch)
+    write_cifar10(tmp_path, 16, 4)
+    ds = datasets.cifar10(4, data_dir=tmp_path)
+    grey = 128
+    images = np.full((4000, 3, 32, 32), grey, dtype=np.uint8)
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in PUBLISHED_MEAN_STD["cifar10"])
+    outputs = fast_outputs(ds, images) * std + mean
+    uniform = outputs.flatten(1).std(dim=1) < 1e-5
+    factors = outputs[uniform].mean(dim=(1, 2, 3)) / (grey / 255)
+    low, high = 1 - PUBLISHED_JITTER["brightness"], 1 + PUBLISHED_JITTER["brightness"]
+    assert 100 < len(factors) < 230  # about 1 in 25 crops is the centred one
+    assert low - 1e-4 <= factors.min() < low + 0.035
+    assert high - 0.035 < factors.max() <= high + 1e-4
+    assert stats.kstest(factors.numpy(), stats.uniform(low, high - low).cdf).pvalue > ALPHA

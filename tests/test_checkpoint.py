@@ -22,15 +22,21 @@ SETTING = "num_epochs__{n}__batch_size__128__lr__5.e-02__momentum__9.e-01"
 
 # A real run in a child process (killed, then resumed in this one). SlowSGD (SGD plus a pause
 # per step) makes the run long enough to be killed between two checkpoints; it is named "SGD"
-# so that it shares the folder of a plain SGD run.
-CHILD = """
-import sys, time, torch
-from deepobs.pytorch.runners import StandardRunner
+# so that it shares the folder of a plain SGD run. It lives in an importable module so that
+# the resumed run uses the same optimizer class (a checkpoint records its class).
+SLOW_OPTIM = """
+import time, torch
 
 class SlowSGD(torch.optim.SGD):
     def step(self, closure=None):
         time.sleep(0.01)
         return super().step(closure)
+"""
+CHILD = """
+import sys, torch
+from deepobs.pytorch.runners import StandardRunner
+sys.path.insert(0, sys.argv[2])
+from slow_optim import SlowSGD
 
 torch.set_num_threads({threads})
 runner = StandardRunner(SlowSGD, {{"lr": {{"type": float}}, "momentum": {{"type": float}}}},
@@ -68,12 +74,16 @@ def run(tmp_path, runner=None, epochs=6, lr=0.05, **kwargs):
     return runner, result
 
 
-def test_killed_subprocess_resumes_bit_for_bit(tmp_path):
+def test_killed_subprocess_resumes_bit_for_bit(tmp_path, monkeypatch):
     epochs = 12
     script = CHILD.format(threads=torch.get_num_threads(), epochs=epochs)
     out = tmp_path / "interrupted"
     folder = out / "quadratic_deep" / "SGD" / SETTING.format(n=epochs)
-    child = subprocess.Popen([sys.executable, "-c", script, str(out)])
+    (tmp_path / "slow_optim.py").write_text(SLOW_OPTIM)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from slow_optim import SlowSGD
+
+    child = subprocess.Popen([sys.executable, "-c", script, str(out), str(tmp_path)])
     deadline = time.monotonic() + 60
     while not checkpoint_path(folder, 42).exists():
         assert child.poll() is None and time.monotonic() < deadline, "no checkpoint written"
@@ -84,7 +94,7 @@ def test_killed_subprocess_resumes_bit_for_bit(tmp_path):
     saved = torch.load(checkpoint_path(folder, 42), weights_only=True)
     assert 2 <= saved["epoch"] < epochs
 
-    runner = StandardRunner(torch.optim.SGD, SGD, optimizer_name="SGD")
+    runner = StandardRunner(SlowSGD, SGD, optimizer_name="SGD")
     _, result = run(out, runner, epochs=epochs, lr=0.05, checkpoint_every=2, resume=True)
     (path,) = folder.glob("random_seed__42__*.json")
     assert json.loads(path.read_text()) == result

@@ -216,8 +216,14 @@ def test_vgg_input_size_changes_no_weight():
     small = build_vgg(16, 10, input_size=32, device="meta").state_dict()
     full = build_vgg(16, 10, device="meta").state_dict()
     assert {k: v.shape for k, v in small.items()} == {k: v.shape for k, v in full.items()}
-    x = torch.randn(2, 512, 7, 7)
-    assert torch.equal(F.adaptive_avg_pool2d(x, 7), x)  # the extra pool is the identity at 224
+    # At 224 the network is resize -> features -> classifier, nothing in between; a smaller
+    # test-only size adds a pool back to the 7×7 the classifier expects.
+    children = dict(build_vgg(16, 10, device="meta").named_children())
+    assert list(children) == ["resize", "features", "classifier"]
+    assert children["resize"].size == 224
+    small_children = dict(build_vgg(16, 10, input_size=32, device="meta").named_children())
+    assert list(small_children) == ["resize", "features", "pool", "classifier"]
+    assert small_children["pool"].output_size == 7 and small_children["resize"].size == 32
 
 
 def test_invalid_depths_are_rejected():
@@ -327,7 +333,7 @@ def test_cifar10_vgg16_trains_on_fake_data(fake_data_dir):
     )
     data_loss = (loss - reg).item()
     assert math.isfinite(data_loss) and abs(data_loss - math.log(10)) < 0.5
-    assert 0.0 <= float(accuracy) <= 1.0
+    assert isinstance(accuracy, float) and accuracy in (0.0, 0.5, 1.0)  # 2 examples
     assert tp.model.classifier[-1].weight.grad.abs().sum() > 0
     tp.test_init_op()
     first = tp.get_batch_loss_and_accuracy()[0]
@@ -370,17 +376,17 @@ def test_svhn_wrn164_through_the_runner_with_grad_accumulation(fake_data_dir, tm
         assert len(result[key]) == 2 and all(math.isfinite(v) for v in result[key])
 
 
-# ---------------------------------------------------------------------- slow: full size
-@pytest.mark.slow
+# ---------------------------------------------------------------------- full size (mostly slow)
 @pytest.mark.parametrize(
     ("build", "side", "classes"),
     [
-        (lambda: build_vgg(16, 1000), 224, 1000),
-        (lambda: build_vgg(19, 100), 32, 100),
-        (lambda: build_wrn(40, 100), 32, 100),
-        (lambda: build_inception_v3(1000), 224, 1000),
+        pytest.param(lambda: build_vgg(16, 1000), 224, 1000, marks=pytest.mark.slow, id="vgg16"),
+        pytest.param(lambda: build_vgg(19, 100), 32, 100, marks=pytest.mark.slow, id="vgg19"),
+        pytest.param(lambda: build_wrn(40, 100), 32, 100, id="wrn404"),  # 0.5 s: fast set
+        pytest.param(
+            lambda: build_inception_v3(1000), 224, 1000, marks=pytest.mark.slow, id="inception_v3"
+        ),
     ],
-    ids=["vgg16", "vgg19", "wrn404", "inception_v3"],
 )
 def test_full_size_forward(build, side, classes):
     torch.manual_seed(0)

@@ -22,6 +22,22 @@ from deepobs.pytorch.datasets._image import split_indices
 NAMES = sorted(SHAPES)
 N_TRAIN, N_TEST, BS = 40, 12, 4
 
+# Independent references (reference §4.1 and §4.4), written out rather than read from the code.
+#: DeepOBS 1.2's normalisation constants (mean, std); MNIST and Fashion-MNIST have none.
+PUBLISHED_MEAN_STD = {
+    "cifar10": ((0.49139968, 0.48215841, 0.44653091), (0.24703223, 0.24348513, 0.26158784)),
+    "cifar100": ((0.50707516, 0.48654887, 0.44091784), (0.26733429, 0.25643846, 0.27615047)),
+    "svhn": ((0.4376821, 0.4437697, 0.47280442), (0.19803012, 0.20101562, 0.19703614)),
+}
+#: Raw (train, test) sizes and DeepOBS 1.2's (train, valid, train_eval, test) sizes.
+PUBLISHED_SIZES = {
+    "mnist": ((60_000, 10_000), (50_000, 10_000, 10_000, 10_000)),
+    "fmnist": ((60_000, 10_000), (50_000, 10_000, 10_000, 10_000)),
+    "cifar10": ((50_000, 10_000), (40_000, 10_000, 10_000, 10_000)),
+    "cifar100": ((50_000, 10_000), (40_000, 10_000, 10_000, 10_000)),
+    "svhn": ((73_257, 26_032), (47_225, 26_032, 26_032, 26_032)),
+}
+
 
 @pytest.fixture
 def fake_dir(tmp_path, monkeypatch):
@@ -43,11 +59,13 @@ def no_network(monkeypatch):
 
 
 def _expected_eval_images(name: str, raw: np.ndarray) -> torch.Tensor:
+    """torchvision's ``ToTensor`` (+ ``Normalize`` with the published constants) of ``raw``."""
+    from torchvision.transforms import functional as tvf
+
     x = torch.from_numpy(np.array(raw)).float() / 255.0
     if name in ("mnist", "fmnist"):
         return x
-    cls = datasets.DATASETS[name]
-    return _augment.normalize(x, cls.mean, cls.std)
+    return torch.stack([tvf.normalize(image, *PUBLISHED_MEAN_STD[name]) for image in x])
 
 
 def test_file_layout_matches_torchvision():
@@ -85,14 +103,45 @@ def test_loaders_read_the_files(fake_dir, name):
     torch.testing.assert_close(images, expected)
 
 
-def test_split_sizes_are_deepobs_sizes_for_real_data():
-    for n_train, eval_size, sizes in (
-        (60_000, 10_000, (50_000, 10_000, 10_000)),  # MNIST, Fashion-MNIST
-        (50_000, 10_000, (40_000, 10_000, 10_000)),  # CIFAR-10/100
-        (73_257, 26_032, (47_225, 26_032, 26_032)),  # SVHN
-    ):
-        idx = split_indices(n_train, eval_size)
-        assert (len(idx.train), len(idx.valid), len(idx.train_eval)) == sizes
+@pytest.mark.parametrize("name", NAMES)
+def test_split_sizes_are_deepobs_sizes_for_real_data(name):
+    # The data set's own sizes (what its loaders use on the real files), not typed-in ones.
+    cls = datasets.DATASETS[name]
+    raw, (n_train, n_valid, n_train_eval, n_test) = PUBLISHED_SIZES[name]
+    assert tuple(cls.expected_sizes) == raw and cls.eval_size == n_test
+    idx = split_indices(cls.expected_sizes[0], cls.eval_size)
+    assert (len(idx.train), len(idx.valid), len(idx.train_eval)) == (n_train, n_valid, n_train_eval)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_MEAN_STD))
+def test_normalisation_constants_are_the_published_ones(name):
+    cls = datasets.DATASETS[name]
+    mean, std = PUBLISHED_MEAN_STD[name]
+    np.testing.assert_allclose(cls.mean, mean, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(cls.std, std, rtol=0, atol=1e-8)
+
+
+def test_corrupt_data_file_is_one_line_and_exit_2_on_the_command_line(tmp_path, capsys):
+    write_mnist(tmp_path, 16, 8)  # too few images for the real MNIST: a corrupted download
+    argv = [
+        "run",
+        "mnist_logreg",
+        "--optimizer",
+        "torch.optim.SGD",
+        "--hp",
+        "lr=0.1",
+        "-N",
+        "1",
+        "--data-dir",
+        str(tmp_path),
+        "--output-dir",
+        str(tmp_path / "out"),
+    ]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("deepobs: error: Data files ")
+    assert "corrupted or incomplete" in err and "deepobs download mnist" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.json"))
 
 
 @pytest.mark.parametrize("n_train", [2, 3, 10, 41])

@@ -106,9 +106,11 @@ def test_every_phase_forward_and_backward(problems, name):
         assert problem.model.training == (phase == "train")
         loss, accuracy = problem.get_batch_loss_and_accuracy()
         assert loss.shape == () and math.isfinite(loss.item())
-        assert (accuracy is None) == (not problem.spec.has_accuracy)
-        if accuracy is not None:
-            assert 0.0 <= accuracy.item() <= 1.0
+        assert isinstance(accuracy, float)  # the phase API: DeepOBS' float
+        if problem.spec.has_accuracy:
+            assert 0.0 <= accuracy <= 1.0 and accuracy * BS == round(accuracy * BS)  # k / BS
+        else:
+            assert accuracy == 0.0
         if phase == "train":
             problem.model.zero_grad()
             loss.backward()

@@ -53,17 +53,27 @@ def test_closure_reuses_its_batch_and_grad_only_in_train(problem):
     first, _ = closure()
     second, _ = closure()
     assert torch.equal(first, second) and first.requires_grad
+    assert closure()[1] is None  # the closure: no accuracy on the quadratic, no sync
     problem.valid_init_op()
     loss, acc = problem.get_batch_loss_and_accuracy()
-    assert not loss.requires_grad and acc is None
+    assert not loss.requires_grad
+    assert isinstance(acc, float) and acc == 0.0  # the phase API: DeepOBS' float
 
 
 def test_reduction_none_gives_per_example_losses(problem):
     problem.train_init_op()
     losses, _ = problem.get_batch_loss_and_accuracy(reduction="none")
     assert losses.shape == (100,)
+    batch = next(iter(problem.data.train_loader))
+    per_example, _ = problem.loss_and_accuracy(batch, reduction="none")
+    total, _ = problem.loss_and_accuracy(batch, reduction="sum")
+    mean, _ = problem.loss_and_accuracy(batch, reduction="mean")
+    assert torch.allclose(total, per_example.sum()) and torch.allclose(mean, per_example.mean())
+    with pytest.raises(ValueError, match="'mean', 'sum' or 'none', got 'max'"):
+        problem.loss_and_accuracy(batch, reduction="max")
+    problem.train_init_op()
     with pytest.raises(ValueError, match="reduction"):
-        problem.loss_and_accuracy(next(iter(problem.data.train_loader)), reduction="sum")
+        problem.get_batch_loss_and_accuracy_func(reduction="avg")
 
 
 def test_direct_api_matches_phase_api(problem):
@@ -93,10 +103,9 @@ def test_regularisation_on_weights_not_biases():
 
 
 def test_old_weight_decay_keyword_and_conflict():
-    class Reg(testproblems.quadratic_deep):
-        """A regularised variant, to test the keyword."""
+    class Reg(testproblems.WeightRegularizedTestproblem):
+        """A regularised user problem, to test the keyword."""
 
-    Reg.spec = None
     assert Reg(10, weight_decay=0.1)._l2_reg == 0.1
     with pytest.raises(ValueError, match="l2_reg"):
         Reg(10, l2_reg=0.1, weight_decay=0.2)
@@ -139,7 +148,9 @@ def test_user_data_set_subclass():
 
     data = Ones(4)
     assert len(data.train_loader) == 5 and data.train_eval_loader is data.train_loader
-    assert datasets.quadratic(10) is not None and datasets.two_d(10) is not None
+    assert torch.equal(next(iter(data.train_loader))[0], torch.ones(4, 3))
+    assert torch.equal(next(iter(data.test_loader))[0], torch.zeros(4, 3))
+    assert len(data.test_loader) == 5
 
 
 def test_data_order_follows_seed_model_init_does_not_shift():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from deepobs.pytorch import datasets, testproblems
-from deepobs.pytorch.testproblems.quadratic_deep import deep_hessian
+from deepobs.pytorch.testproblems.quadratic_deep import QuadraticDeepNet, deep_hessian
 
 
 def test_two_instances_share_the_hessian():
@@ -17,7 +17,50 @@ def test_two_instances_share_the_hessian():
     a.set_up()
     torch.manual_seed(2)
     b.set_up()
-    assert torch.equal(a.model.hessian, b.model.hessian)
+    assert torch.equal(a.model.scale.weight, b.model.scale.weight)
+
+
+def test_model_is_a_sequential_of_linear_layers_with_only_theta_trainable():
+    problem = testproblems.quadratic_deep(batch_size=8, device="cpu")
+    problem.set_up()
+    model = problem.model
+    assert isinstance(model, torch.nn.Sequential)
+    assert [type(m) for m in model] == [torch.nn.Linear, torch.nn.Linear]
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert len(trainable) == 1 and trainable[0] is model.theta and model.theta.shape == (100,)
+    assert torch.equal(model.theta, torch.ones(100))
+    assert problem.num_parameters() == 100
+    assert problem.loss_function is torch.nn.MSELoss
+
+
+def test_network_gives_the_quadratic_form_in_float64():
+    q = deep_hessian()
+    net = QuadraticDeepNet(q).double()
+    x = torch.randn(5, 100, dtype=torch.float64)
+    with torch.no_grad():
+        net.theta.normal_()
+        unreduced = torch.nn.MSELoss(reduction="none")(net(x), torch.zeros_like(x))
+    assert unreduced.shape == (5, 100)
+    diff = (net.theta - x).detach().numpy()
+    expected = 0.5 * np.einsum("ni,ij,nj->n", diff, q, diff)
+    np.testing.assert_allclose(unreduced.mean(dim=1).numpy(), expected, rtol=1e-6)  # f32 W
+
+
+def test_batch_targets_are_zeros_and_reductions_follow_mse():
+    problem = testproblems.quadratic_deep(batch_size=8, device="cpu")
+    problem.set_up()
+    problem.train_init_op()
+    inputs, targets = problem._get_next_batch()
+    assert inputs.shape == targets.shape == (8, 100) and not targets.any()
+    outputs = problem.net(inputs)
+    per_entry = problem.loss_function(reduction="none")(outputs, targets)
+    assert per_entry.shape == (8, 100)
+    mean = problem.loss_function(reduction="mean")(outputs, targets)
+    assert torch.allclose(mean, per_entry.mean())
+    total = problem.loss_function(reduction="sum")(outputs, targets)
+    assert torch.allclose(total, per_entry.sum())
+    per_example, _ = problem.loss_and_accuracy((inputs, inputs), reduction="none")
+    assert torch.allclose(per_example, per_entry.mean(dim=1))
 
 
 def test_hessian_check_values():
@@ -39,7 +82,7 @@ def _mean_test_loss(problem):
             loss, acc = problem.get_batch_loss_and_accuracy()
         except StopIteration:
             return float(np.mean(losses)), len(losses)
-        assert acc is None
+        assert acc == 0.0 and isinstance(acc, float)  # DeepOBS: 0.0 without an accuracy
         losses.append(loss.item())
 
 

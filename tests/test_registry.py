@@ -67,10 +67,13 @@ def test_every_data_free_problem(name):
         getattr(problem, init)()
         loss, acc = problem.get_batch_loss_and_accuracy()
         assert loss.ndim == 0 and torch.isfinite(loss)
-        assert acc is None or 0.0 <= float(acc) <= 1.0
+        assert isinstance(acc, float) and 0.0 <= acc <= 1.0
+        if not problem.spec.has_accuracy:
+            assert acc == 0.0
         if init == "train_init_op":
             loss.backward()
-            assert all(p.grad is not None for p in problem.model.parameters())
+            trainable = [p for p in problem.model.parameters() if p.requires_grad]
+            assert trainable and all(p.grad is not None for p in trainable)
     problem.train_init_op()
     per_example, _ = problem.get_batch_loss_and_accuracy(reduction="none")
     assert per_example.shape == (problem.batch_size,)

@@ -17,6 +17,7 @@ import torch
 
 from deepobs.pytorch import cli, config, datasets, testproblems
 from deepobs.pytorch.datasets import _text
+from deepobs.pytorch.datasets._errors import DataFileError
 from deepobs.pytorch.datasets._text import SEQ_LEN, char_vocabulary, encode, stream_windows
 from deepobs.pytorch.datasets._tolstoi_prep import delete_lines, prepare_tolstoi
 from deepobs.pytorch.testproblems._char_rnn import CharRNN, char_rnn_num_parameters
@@ -273,7 +274,7 @@ def test_tolstoi_vocab_pkl_and_bad_files(tolstoi_root):
     with pytest.raises(ValueError, match="outside the vocabulary of 3"):
         datasets.tolstoi(BS, data_dir=tolstoi_root)
     (folder / "vocab.pkl").write_bytes(pickle.dumps(argparse.Namespace()))  # not plain data
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(DataFileError, match=r"vocab\.pkl.*argparse\.Namespace.*prepare-tolstoi"):
         datasets.tolstoi(BS, data_dir=tolstoi_root)
     (folder / "vocab.pkl").unlink()
     assert datasets.tolstoi.is_available(tolstoi_root)  # vocab.pkl is optional

@@ -165,3 +165,32 @@ def test_deepobs_grid_and_rerun_of_the_best(tmp_path, capsys):
     assert sum(1 for _ in tmp_path.rglob("*.json")) == 3 + 9
     assert main([*args[:4], "-N", "1", "--output-dir", str(tmp_path)]) == 2
     assert "Give either --space FILE" in capsys.readouterr().err
+
+
+def test_seeds_sets_how_many_seeds_the_best_setting_gets(tmp_path, capsys):
+    args = [
+        "tune",
+        "quadratic_deep",
+        "--optimizer",
+        "torch.optim.SGD",
+        "--grid",
+        "lr",
+        "-N",
+        "1",
+        "--device",
+        "cpu",
+        "--output-dir",
+        str(tmp_path),
+        "-q",
+        "--trials",
+        "2",
+        "--sampler-seed",
+        "0",
+        "--rerun-best",
+    ]
+    assert main([*args, "--seeds", "3"]) == 0
+    assert "reran the best setting with 2 more seed(s)" in capsys.readouterr().out
+    best = Path(load(tmp_path).best_trial.user_attrs["results_path"]).parent
+    assert sorted(int(p.name.split("__")[1]) for p in best.glob("*.json")) == [42, 43, 44]
+    assert main([*args, "--seeds", "0"]) == 2
+    assert "--seeds must be a positive integer, got 0" in capsys.readouterr().err

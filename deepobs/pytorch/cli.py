@@ -8,6 +8,7 @@ print one line ``deepobs: error: ...`` and exit with status 2 (``--debug`` shows
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
@@ -15,11 +16,29 @@ import sys
 import deepobs
 
 #: Sub-commands, in the order ``deepobs --help`` lists them (module names in ``_cli``).
-COMMANDS = ("list", "download", "run", "smoke", "prepare-tolstoi", "analyze", "tune")
+COMMANDS = (
+    "list",
+    "download",
+    "run",
+    "smoke",
+    "prepare-tolstoi",
+    "analyze",
+    "tune",
+    "baselines",
+    "benchmark",
+)
 
 #: Exceptions that mean "the user asked for something invalid", not "deepobs has a bug".
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError,
-               ImportError, KeyError)
+USER_ERRORS = (
+    ValueError,
+    TypeError,
+    FileNotFoundError,
+    FileExistsError,
+    NotADirectoryError,
+    PermissionError,
+    ImportError,
+    KeyError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"deepobs.pytorch._cli.{name.replace('-', '_')}")
         module.register(subparsers)
+    for sub in subparsers.choices.values():  # -q also after the sub-command
+        with contextlib.suppress(argparse.ArgumentError):  # unless it has its own -q
+            sub.add_argument(
+                "-q",
+                "--quiet",
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help="no progress bar; only print warnings",
+            )
     return parser
 
 

@@ -3,6 +3,11 @@
 The getters and setters follow DeepOBS 1.2 (``set_data_dir``, ``get_default_device``, ...).
 Nothing here runs at import time: the device is chosen when it is first asked for, and the
 data directory is resolved when it is read (argument > ``DEEPOBS_DATA_DIR`` > ``./data``).
+
+The data directory kept here is the one of :mod:`deepobs.config` too (DeepOBS' top-level
+``deepobs.config.set_data_dir``): both modules read and write this one value. Settings that
+are not about PyTorch (baseline folder, benchmark sets, display names, default batch sizes
+and epochs) live in :mod:`deepobs.config`.
 """
 
 from __future__ import annotations
@@ -75,6 +80,10 @@ def validate_device(device: str | torch.device) -> str:
         raise ValueError(
             f"Unknown device {device!r}. Valid devices are 'cpu', 'cuda', 'cuda:N' and 'mps'."
         ) from err
+    if parsed.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"Unknown device {device!r}. Valid devices are 'cpu', 'cuda', 'cuda:N' and 'mps'."
+        )
     if parsed.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"Device {device!r} was requested but CUDA is not available on this machine. "
@@ -105,6 +114,15 @@ def get_num_workers() -> int:
     :func:`set_num_workers` wins; otherwise :func:`default_num_workers`.
     """
     return default_num_workers() if _num_workers is None else _num_workers
+
+
+def configured_num_workers() -> int | None:
+    """Return the workers set by :func:`set_num_workers`, or ``None`` if none were set.
+
+    Loaders of user data sets (DeepOBS 1.2's ``DataSet._make_dataloader``) use this, with
+    DeepOBS' default of 0 workers when nothing was set.
+    """
+    return _num_workers
 
 
 def set_num_workers(num_workers: int | None) -> None:

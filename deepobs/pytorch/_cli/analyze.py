@@ -42,10 +42,41 @@ def register(subparsers) -> None:
     p.add_argument(
         "--baselines",
         default=None,
-        metavar="DIR",
-        help="results drawn as baselines, e.g. the DeepOBS 1.1 baselines",
+        metavar="NAME|DIR",
+        help="results drawn as baselines: deepobs-1.1 (the published DeepOBS 1.1 runs, "
+        "fetched with `deepobs baselines fetch`) or a results folder",
+    )
+    p.add_argument(
+        "--style",
+        default="default",
+        choices=("default", "neurips", "icml", "iclr", "jmlr"),
+        help="figure size and fonts: default (fits LaTeX's article) or a venue's column "
+        "(tueplots); default: default",
+    )
+    p.add_argument(
+        "--relative",
+        action="store_true",
+        help="sensitivity plots show DeepOBS 1.1's relative performance (each optimizer "
+        "divided by its own best setting)",
+    )
+    p.add_argument(
+        "--band",
+        default="std",
+        choices=("std", "ci", "minmax", "quartiles"),
+        help="band around each curve over seeds (default: std; ci: 95 %% confidence interval)",
     )
     p.set_defaults(func=run)
+
+
+def reference_path(baselines: str | None) -> Path | None:
+    """``--baselines``: a published set's cache folder (``deepobs-1.1``), or a results folder."""
+    from deepobs.pytorch.baselines import NAME, resolve_baselines
+
+    return (
+        resolve_baselines(baselines)
+        if baselines == NAME
+        else (Path(baselines) if baselines else None)
+    )
 
 
 def run(args) -> int:
@@ -65,9 +96,18 @@ def run(args) -> int:
         if args.out
         else results_dir.resolve().with_name(f"{results_dir.resolve().name}_analysis")
     )
+    reference = reference_path(args.baselines)
     check_output(results_dir)  # logs the summary (settings, seeds, diverged, invalid files)
     written = analyze(
-        results_dir, out, formats, mode=args.mode, metric=args.metric, reference_path=args.baselines
+        results_dir,
+        out,
+        formats,
+        mode=args.mode,
+        metric=args.metric,
+        reference_path=reference,
+        style=args.style,
+        relative=args.relative,
+        band=args.band,
     )
     print(f"Wrote {len(written)} file(s) to {out}:")
     for path in written:

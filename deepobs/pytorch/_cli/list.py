@@ -32,11 +32,17 @@ def rows(pattern: str = "*", data_dir=None, with_data: bool = True) -> list[tupl
     out = []
     for name in list_testproblems(pattern):
         s = get_testproblem_class(name).spec
-        out.append((
-            name, s.dataset, str(s.batch_size or "-"), str(s.num_epochs or "-"),
-            "-" if s.l2_reg is None else f"{s.l2_reg:g}", s.metric.replace("_", " "),
-            data_status(s.dataset, data_dir) if with_data else "",
-        ))
+        out.append(
+            (
+                name,
+                s.dataset,
+                str(s.batch_size or "-"),
+                str(s.num_epochs or "-"),
+                "-" if s.l2_reg is None else f"{s.l2_reg:g}",
+                s.metric.replace("_", " "),
+                data_status(s.dataset, data_dir) if with_data else "",
+            )
+        )
     return out
 
 

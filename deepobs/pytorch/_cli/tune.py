@@ -90,7 +90,16 @@ def register(subparsers) -> None:
     p.add_argument(
         "--rerun-best",
         action="store_true",
-        help="then rerun the best setting with seeds RANDOM_SEED+1 ... +9 (existing ones skipped)",
+        help="then rerun the best setting with seeds RANDOM_SEED+1 ... RANDOM_SEED+K-1, K from "
+        "--seeds (existing ones skipped)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=10,
+        metavar="K",
+        help="with --rerun-best: seeds of the best setting, the tuning seed included (default: 10, "
+        "as DeepOBS)",
     )
     p.add_argument("--verbose", action="store_true", help="log every epoch of every trial")
     p.set_defaults(func=tune)
@@ -102,6 +111,10 @@ def tune(args) -> int:
     from deepobs.pytorch.tuner.optuna_search import require_optuna
 
     optuna = require_optuna()
+    if isinstance(args.seeds, bool) or args.seeds < 1:
+        raise ValueError(
+            f"--seeds must be a positive integer, got {args.seeds}. Pass e.g. --seeds 10."
+        )
     optimizer_class = import_optimizer(args.optimizer)
     space = _space(args)
     fixed = parse_hyperparams(args.hp)
@@ -141,8 +154,9 @@ def tune(args) -> int:
         )
         best = best_setting(study)
         if args.rerun_best:
+            seeds = range(args.random_seed + 1, args.random_seed + args.seeds)
             done = search.rerun_best(
-                study, args.output_dir, device=args.device, data_dir=args.data_dir
+                study, args.output_dir, seeds=seeds, device=args.device, data_dir=args.data_dir
             )
             print(f"reran the best setting with {len(done)} more seed(s)")
     finally:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-#: The DeepOBS benchmark sets: P1-P4 (small) and P5-P8 (large), in the published column order.
-SMALL_TEST_SET = ("quadratic_deep", "mnist_vae", "fmnist_2c2d", "cifar10_3c3d")
-LARGE_TEST_SET = ("fmnist_vae", "cifar100_allcnnc", "svhn_wrn164", "tolstoi_char_rnn")
-TEST_SETS = {"small": SMALL_TEST_SET, "large": LARGE_TEST_SET}
+from deepobs.pytorch.testproblems._sets import PROBLEM_SETS
+
+#: The named problem sets (DeepOBS' P1-P4 ``small``, P5-P8 ``large``, and the ``ladder``), in
+#: the published column order; defined once in :mod:`deepobs.pytorch.testproblems._sets`.
+TEST_SETS = PROBLEM_SETS
+SMALL_TEST_SET = PROBLEM_SETS["small"]
+LARGE_TEST_SET = PROBLEM_SETS["large"]
 
 #: Panel titles of the DeepOBS 1.1 plots; other problems are titled by their name.
 PROBLEM_TITLES = {
@@ -48,8 +51,19 @@ BASELINE_ORDER = (
 
 
 def problem_title(testproblem: str) -> str:
-    """Panel title of ``testproblem`` (the DeepOBS display name where one exists)."""
-    return PROBLEM_TITLES.get(testproblem, testproblem)
+    """Display name of ``testproblem``.
+
+    The DeepOBS 1.1 plot title of the eight benchmark problems, else the name built from the
+    naming dicts of :mod:`deepobs.config` (``DATA_SET_NAMING``, ``TP_NAMING``:
+    ``mnist_logreg`` -> ``MNIST Log. Reg.``).
+    """
+    if testproblem in PROBLEM_TITLES:
+        return PROBLEM_TITLES[testproblem]
+    try:
+        from deepobs.config import display_name
+    except ImportError:  # an older configuration module without the naming dicts
+        return testproblem
+    return display_name(testproblem)
 
 
 def curve_key(curve: str) -> tuple[str, str]:

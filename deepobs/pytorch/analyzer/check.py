@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from deepobs.pytorch.analyzer.load import Run
 from deepobs.pytorch.analyzer.results import read_results
+from deepobs.pytorch.results.read import Run
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class OutputReport:
         settings: ``{testproblem: {optimizer: {n_seeds: n_settings}}}``.
         diverged: ``(path, diverged_at_epoch)`` of diverged runs.
         sources: Number of files per format.
+        data_orders: Number of files per training data order (``reshuffle``, ``fixed``).
     """
 
     root: Path
@@ -41,6 +42,7 @@ class OutputReport:
     settings: dict[str, dict[str, dict[int, int]]] = field(default_factory=dict)
     diverged: list[tuple[Path, int | None]] = field(default_factory=list)
     sources: dict[str, int] = field(default_factory=dict)
+    data_orders: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -51,6 +53,9 @@ class OutputReport:
         """A readable multi-line summary."""
         formats = ", ".join(f"{n} {s}" for s, n in sorted(self.sources.items())) or "none"
         lines = [f"{self.root}: {self.n_files} results file(s) ({formats})"]
+        if len(self.data_orders) > 1:
+            orders = ", ".join(f"{n} {o}" for o, n in sorted(self.data_orders.items()))
+            lines.append(f"  data orders: {orders} (runs of different orders compare badly)")
         for problem, optimizers in sorted(self.settings.items()):
             for optimizer, counts in sorted(optimizers.items()):
                 text = ", ".join(
@@ -102,6 +107,7 @@ def check_output(results_dir: str | Path) -> OutputReport:
         root=Path(results_dir), n_files=len(results), invalid=list(results.skipped)
     )
     report.sources = dict(Counter(run.source for run in results.runs))
+    report.data_orders = dict(Counter(run.data_order for run in results.runs))
     for (problem, optimizer, _), runs in results.groups().items():
         counts = report.settings.setdefault(problem, {}).setdefault(optimizer, {})
         counts[len(runs)] = counts.get(len(runs), 0) + 1

@@ -11,8 +11,11 @@ from deepobs.pytorch.analyzer._naming import LOSS_ONLY_PROBLEMS, curve_key, orde
 from deepobs.pytorch.analyzer.plots import PANELS, CurveSet, SensitivityLine
 from deepobs.pytorch.analyzer.results import Results, read_results
 from deepobs.pytorch.analyzer.select import higher_is_better, rank_settings
+from deepobs.pytorch.analyzer.style import LineStyle, line_styles
 
 ResultsLike = str | Path | Results
+#: Appended to the legend label of the published DeepOBS 1.1 (TensorFlow) results.
+PUBLISHED_SUFFIX = "(published, TF DeepOBS 1.1)"
 _SPLIT_NAMES = {"train": "train", "valid": "validation", "test": "test"}
 
 
@@ -40,12 +43,30 @@ def single_problem(results: Results, testproblem: str | None) -> str:
     )
 
 
-def palette(results: Results, reference: Results | None = None) -> dict[str, str]:
-    """One colour per legend label, the same in every panel: optimizers, then baselines."""
+def reference_label(reference: Results, optimizer: str) -> str:
+    """Legend label of a reference optimizer.
+
+    ``SGD (published, TF DeepOBS 1.1)`` for the published DeepOBS 1.1 results,
+    ``SGD (reference)`` otherwise.
+    """
+    sources = {r.source for r in reference.runs if r.optimizer == optimizer}
+    if sources == {"deepobs-1.1"}:
+        return f"{optimizer} {PUBLISHED_SUFFIX}"
+    return f"{optimizer} (reference)"
+
+
+def palette(results: Results, reference: Results | None = None) -> dict[str, LineStyle]:
+    """A colour, marker and dash pattern per legend label, the same in every panel.
+
+    Optimizers come first, then reference runs (greys, dashed).
+    """
     labels = order_optimizers(results.optimizers())
+    references = []
     if reference is not None:
-        labels += [f"{o} (baseline)" for o in order_optimizers(reference.optimizers())]
-    return {label: f"C{i % 10}" for i, label in enumerate(labels)}
+        references = [
+            reference_label(reference, o) for o in order_optimizers(reference.optimizers())
+        ]
+    return line_styles(labels, references)
 
 
 def best_curve_sets(
@@ -54,21 +75,27 @@ def best_curve_sets(
     mode: str = "final",
     metric: str | None = None,
     baseline: bool = False,
-    colors: dict[str, str] | None = None,
+    colors: dict[str, LineStyle] | None = None,
 ) -> list[CurveSet]:
-    """The best setting's curves of each optimizer on ``testproblem``, ready to draw."""
+    """The best setting's curves of each optimizer on ``testproblem``, ready to draw.
+
+    ``baseline=True`` labels them as reference runs (see :func:`reference_label`).
+    """
     curve_sets = []
+    styles = colors or palette(results)
     for i, optimizer in enumerate(order_optimizers(results.optimizers(testproblem))):
         setting = rank_settings(results, testproblem, optimizer, mode, metric)["setting"][0]
         runs = results.groups()[(testproblem, optimizer, setting)]
         keys = [k for k, _ in PANELS if all(k in r.curves for r in runs)]
-        label = f"{optimizer} (baseline)" if baseline else optimizer
+        label = reference_label(results, optimizer) if baseline else optimizer
+        look = styles.get(label, line_styles([label] * (i + 1))[label])
         curve_sets.append(
             CurveSet(
                 label=label,
                 curves={k: np.stack([r.curves[k] for r in runs]) for k in keys},
-                color=(colors or {}).get(label, f"C{i % 10}"),
-                linestyle="--" if baseline else "-",
+                color=look.color,
+                linestyle=look.linestyle,
+                marker=look.marker,
             )
         )
     return curve_sets
@@ -100,6 +127,7 @@ def performance_column(
 
 
 def metric_label(metric: str) -> str:
+    """Axis label of a curve key: ``"test_accuracies"`` -> split name and kind of quantity."""
     split, kind = curve_key(metric)
     return f"{_SPLIT_NAMES[split]} {kind}"
 
@@ -107,8 +135,10 @@ def metric_label(metric: str) -> str:
 def sensitivity_line(
     results: Results, problem: str, optimizer: str, hyperparam: str, mode: str, metric: str | None
 ) -> tuple[SensitivityLine, str]:
-    """Per value of ``hyperparam``, the best setting with that value (other hyperparameters
-    may vary) and its per-seed scores."""
+    """Per value of ``hyperparam``, the best setting with that value and its per-seed scores.
+
+    The other hyperparameters may vary between the settings chosen for different values.
+    """
     ranking = rank_settings(results, problem, optimizer, mode, metric)
     metric = ranking["metric"][0]
     groups, points = results.groups(), {}
@@ -132,13 +162,18 @@ def sensitivity_line(
 
 
 def to_relative(lines: list[SensitivityLine], higher: bool) -> None:
-    """DeepOBS 1.1 relative performance: value / best (accuracy), best / value (loss);
-    the best mean is 1, diverged settings are 0."""
-    means = [line.centre() for line in lines]
-    finite = np.concatenate([m[np.isfinite(m)] for m in means])
-    best = (finite.max() if higher else finite.min()) if finite.size else np.nan
-    for line, mean in zip(lines, means):
-        line.scores = line.scores / best if higher else best / line.scores
-        line.mean = mean / best if higher else best / mean
+    """Turn ``lines`` in place into DeepOBS 1.1 relative performance, per optimizer.
+
+    Each setting's value is divided by the optimizer's own best (accuracy), or its best is
+    divided by the value (loss); the best setting of every line is 1 and diverged settings
+    are 0.
+    """
+    for line in lines:
+        mean = line.centre()
+        finite = mean[np.isfinite(mean)]
+        best = (finite.max() if higher else finite.min()) if finite.size else np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            line.scores = line.scores / best if higher else best / line.scores
+            line.mean = mean / best if higher else best / mean
         line.scores[line.diverged], line.mean[line.diverged] = 0.0, 0.0
         line.diverged = np.zeros_like(line.diverged)  # drawn at 0, the worst relative value

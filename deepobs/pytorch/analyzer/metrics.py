@@ -2,8 +2,10 @@
 
 * **Performance**: final test accuracy of the selected setting, mean +- std over seeds (test
   loss for problems without accuracy: ``quadratic_deep``, the VAEs, the 2-D problems).
-* **Speed**: first epoch at which the mean test curve over seeds reaches the problem's
-  convergence performance; ``num_epochs + 1`` if it never does; NaN without a threshold.
+* **Speed** (DeepOBS 1.1's rule): for each seed, the first epoch at which its test curve
+  reaches the problem's convergence performance (``num_epochs + 1`` if it never does), averaged
+  over the seeds; NaN without a threshold. (Not the first epoch of the mean curve: one slow
+  seed counts with its own epoch.)
 * **Tuneability**: the learning-rate sensitivity (see ``plot_hyperparameter_sensitivity``)
   and the selected hyperparameters.
 
@@ -61,19 +63,65 @@ def performance_metric(has_accuracy: bool) -> str:
     return "test_accuracies" if has_accuracy else "test_losses"
 
 
-def speed(mean_curve: np.ndarray, threshold: float | None, higher_better: bool) -> float:
-    """First epoch at which ``mean_curve`` reaches ``threshold``.
+def first_epochs(curves: np.ndarray, threshold: float, higher_better: bool) -> np.ndarray:
+    """Per seed, the first epoch at which its curve reaches ``threshold``.
+
+    Args:
+        curves: ``[seeds, epochs]`` (or one curve ``[epochs]``) of the test metric.
+        threshold: The convergence performance.
+        higher_better: ``True`` for accuracies (reached when ``>=``), ``False`` for losses.
 
     Returns:
-        The epoch index, ``len(mean_curve)`` (= ``num_epochs + 1``) if never reached, NaN if
-        ``threshold`` is ``None``. NaN entries (diverged) never count as reached.
+        One epoch index per seed; ``num_epochs + 1`` (the curve's length) for a seed that never
+        reaches it. NaN entries (diverged) never count as reached.
+    """
+    curves = np.atleast_2d(np.asarray(curves, dtype=float))
+    with np.errstate(invalid="ignore"):
+        reached = curves >= threshold if higher_better else curves <= threshold
+    never = curves.shape[1]
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), never).astype(float)
+
+
+def speed(curves: np.ndarray, threshold: float | None, higher_better: bool) -> float:
+    """DeepOBS Speed: the mean over seeds of each seed's first epoch reaching ``threshold``.
+
+    Args:
+        curves: ``[seeds, epochs]`` of the test metric, or one curve ``[epochs]``.
+        threshold: The convergence performance, ``None`` if the problem has none.
+        higher_better: Direction of the metric.
+
+    Returns:
+        The mean of :func:`first_epochs` (a seed that never reaches the threshold counts as
+        ``num_epochs + 1``), NaN if ``threshold`` is ``None`` or not finite.
     """
     if threshold is None or not math.isfinite(threshold):
         return math.nan
-    with np.errstate(invalid="ignore"):
-        reached = mean_curve >= threshold if higher_better else mean_curve <= threshold
-    hits = np.flatnonzero(reached)
-    return float(hits[0]) if hits.size else float(len(mean_curve))
+    return float(first_epochs(curves, threshold, higher_better).mean())
+
+
+def relative_performance(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """DeepOBS 1.1's relative performance of one optimizer's settings: 1 for its best.
+
+    Each optimizer is normalised by its *own* best setting: ``value / best`` for accuracies,
+    ``best / value`` for losses (so 1 is best and smaller is worse in both cases). Diverged
+    settings (NaN values) get 0, the worst relative value.
+
+    Args:
+        values: One score per setting (e.g. the final test metric's mean over seeds).
+        higher_is_better: ``True`` for accuracies, ``False`` for losses.
+
+    Returns:
+        Relative values in ``[0, 1]`` for positive inputs, same shape as ``values``; all 0 if
+        every setting diverged.
+    """
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return np.zeros_like(values)
+    best = finite.max() if higher_is_better else finite.min()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = values / best if higher_is_better else best / values
+    return np.where(np.isfinite(relative), relative, 0.0)
 
 
 def format_hyperparams(hyperparams: dict) -> str:
@@ -123,9 +171,7 @@ def score_optimizer(
     curves = np.stack([r.curves[perf] for r in runs])
     finals = curves[:, -1]
     diverged = int(np.isnan(finals).sum())
-    epochs_to_threshold = speed(
-        curves.mean(axis=0), thresholds.get(testproblem), higher_is_better(perf)
-    )
+    epochs_to_threshold = speed(curves, thresholds.get(testproblem), higher_is_better(perf))
     return {
         "testproblem": testproblem,
         "optimizer": optimizer,
@@ -137,7 +183,7 @@ def score_optimizer(
         if len(runs) > 1 and not diverged
         else math.nan,
         "speed": epochs_to_threshold,
-        "speed_reached": epochs_to_threshold < curves.shape[1],
+        "speed_reached": epochs_to_threshold < curves.shape[1],  # by at least one seed
         "threshold": thresholds.get(testproblem, math.nan),
         "n_seeds": len(runs),
         "n_diverged": diverged,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from deepobs.pytorch.analyzer._naming import KEY_TO_CURVE
-from deepobs.pytorch.analyzer.load import NON_RESULT_FILES, ResultsFileError, Run, read_run
+from deepobs.pytorch.results.read import Run, read_runs
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +76,7 @@ class Results:
                     "lr": first.lr,
                     "hyperparams": first.hyperparams,
                     "training_params": first.training_params,
+                    "data_order": first.data_order,
                     "batch_size": first.batch_size,
                     "num_epochs": first.num_epochs,
                     "weight_decay": first.weight_decay,
@@ -124,33 +123,15 @@ class Results:
 def read_results(path: str | Path) -> Results:
     """Read every results file under ``path`` (a tree, a sub-folder of one, or one file).
 
-    Unreadable files are logged as warnings and skipped. Two files with the same seed in one
-    setting keep the newer (by file name). Files of one setting folder whose parameters differ
-    (e.g. a training parameter) are split into separate settings, with a warning.
+    See :func:`deepobs.pytorch.results.read.read_runs`: unreadable files are logged as
+    warnings and skipped, duplicate seeds keep the newer file, folders mixing parameters are
+    split into settings ``<folder>#1``, ...
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"Results path {str(path)!r} does not exist. Pass the "
-            "output_dir of your runs (e.g. ./results)."
-        )
-    files = [path] if path.is_file() else sorted(path.rglob("*.json"))
-    runs, skipped = [], []
-    for file in files:
-        if file.name in NON_RESULT_FILES:
-            logger.debug("%s: not a results file, skipped", file)
-            continue
-        try:
-            runs.append(read_run(file))
-        except ResultsFileError as err:
-            logger.warning("Skipping %s: %s", file, err)
-            skipped.append((file, str(err)))
-    if not runs:
-        logger.warning("No DeepOBS results files found under %s", path)
-    return Results(_split_mixed_settings(_drop_duplicate_seeds(runs)), skipped)
+    runs, skipped = read_runs(path)
+    return Results(runs, skipped)
 
 
 def load_results(path: str | Path) -> pd.DataFrame:
@@ -184,62 +165,3 @@ def _run_frame(run: Run) -> pd.DataFrame:
     ):
         frame[column] = value
     return frame[list(FRAME_COLUMNS)]
-
-
-def _drop_duplicate_seeds(runs: list[Run]) -> list[Run]:
-    latest: dict[tuple, Run] = {}
-    for run in sorted(runs, key=lambda r: r.path.name):
-        key = (run.testproblem, run.optimizer, run.setting, run.random_seed)
-        if key in latest:
-            logger.warning(
-                "Seed %d appears twice in %s; using the newer file %s",
-                run.random_seed,
-                run.path.parent,
-                run.path.name,
-            )
-        latest[key] = run
-    return list(latest.values())
-
-
-def _signature(run: Run) -> str:
-    """Everything that defines a setting, with floats rounded (1.1 files vary in the 11th
-    significant digit of the same learning rate)."""
-
-    def rounded(value: object) -> object:
-        if isinstance(value, float) and math.isfinite(value) and value != 0:
-            return float(f"{value:.8g}")
-        if isinstance(value, dict):
-            return {k: rounded(v) for k, v in sorted(value.items())}
-        if isinstance(value, list):
-            return [rounded(v) for v in value]
-        return value
-
-    keys = (
-        run.batch_size,
-        run.num_epochs,
-        run.weight_decay,
-        run.hyperparams,
-        run.training_params,
-        run.source,
-    )
-    return json.dumps(rounded(list(keys)), default=str)
-
-
-def _split_mixed_settings(runs: list[Run]) -> list[Run]:
-    by_folder: dict[tuple, dict[str, list[Run]]] = defaultdict(lambda: defaultdict(list))
-    for run in runs:
-        by_folder[(run.testproblem, run.optimizer, run.setting)][_signature(run)].append(run)
-    for (_, _, setting), variants in by_folder.items():
-        if len(variants) < 2:
-            continue
-        logger.warning(
-            "Runs in setting folder %r differ in their parameters (%d variants); "
-            "analysing them as separate settings %r#1...",
-            setting,
-            len(variants),
-            setting,
-        )
-        for index, group in enumerate(list(variants.values())[1:], start=1):
-            for run in group:
-                run.setting = f"{setting}#{index}"
-    return runs

@@ -2,7 +2,10 @@
 
 Rendered as Markdown, and as LaTeX in the DeepOBS 1.1 style (cells coloured green to red after
 scaling each Performance and Speed row to 0-100; needs ``booktabs`` and ``xcolor`` loaded with
-the ``table`` option).
+the ``table`` option). With the statistics of
+:func:`~deepobs.pytorch.analyzer.significance.significance_tables`, Performance is the mean
+over seeds ± the half width of its 95 % confidence interval, the best optimizer is bold and
+``†`` marks those not significantly different from it (Holm-corrected Welch test).
 """
 
 from __future__ import annotations
@@ -41,8 +44,43 @@ def _tuneability_text(row: pd.Series) -> str:
     return row["hyperparams"] + extra
 
 
-def results_table(summary: pd.DataFrame) -> pd.DataFrame:
+#: The note under a table with statistics.
+STATISTICS_NOTE = (
+    "Performance: mean over seeds ± half width of the 95 % confidence interval (Student t); "
+    "bold: best mean; †: not significantly different from the best (Welch t-test, "
+    "Holm-corrected over the problem's pairs, alpha 0.05)."
+)
+
+
+def _significance_text(row: pd.Series, unit_scale: float) -> str:
+    """Cell text for a row of :func:`~deepobs.pytorch.analyzer.significance.compare_to_best`.
+
+    ``**0.9123 ± 0.0040**`` (best), ``0.91 ± 0.01 †`` (tied) or plain.
+    """
+    if not math.isfinite(row["mean"]):
+        return f"diverged ({row['n_diverged']}/{row['n_diverged'] + row['n']} seeds)"
+    mean = row["mean"] * unit_scale
+    half = (row["ci_high"] - row["mean"]) * unit_scale
+    if unit_scale == 100:
+        text = f"{mean:.2f}" + (f" ± {half:.2f}" if math.isfinite(half) else "") + " %"
+    else:
+        text = f"{mean:.4g}" + (f" ± {half:.2g}" if math.isfinite(half) else "")
+    if row["n_diverged"]:
+        text += f" ({row['n_diverged']} diverged)"
+    if row["is_best"]:
+        return f"**{text}**"
+    return text + " †" if row["tied_with_best"] else text
+
+
+def results_table(summary: pd.DataFrame, significance: pd.DataFrame | None = None) -> pd.DataFrame:
     """Lay out :func:`~deepobs.pytorch.analyzer.metrics.performance_summary` as DeepOBS does.
+
+    Args:
+        summary: The performance summary.
+        significance: The first frame of
+            :func:`~deepobs.pytorch.analyzer.significance.significance_tables`; if given,
+            Performance cells show the confidence interval and bold/† marks (see
+            :data:`STATISTICS_NOTE`).
 
     Returns:
         Strings, indexed by ``(testproblem, quantity)`` with quantity in :data:`QUANTITIES`,
@@ -58,11 +96,17 @@ def results_table(summary: pd.DataFrame) -> pd.DataFrame:
     for _, row in summary.iterrows():
         for quantity, formatter in formatters.items():
             table.loc[(row["testproblem"], quantity), row["optimizer"]] = formatter(row)
+    if significance is not None:
+        for _, row in significance.iterrows():
+            scale = 100 if row["metric"] == "test_accuracies" else 1
+            table.loc[(row["testproblem"], "Performance"), row["optimizer"]] = _significance_text(
+                row, scale
+            )
     return table
 
 
-def to_markdown(table: pd.DataFrame) -> str:
-    """Render :func:`results_table` as a Markdown table."""
+def to_markdown(table: pd.DataFrame, note: str | None = None) -> str:
+    """Render :func:`results_table` as a Markdown table (``note`` as a paragraph below)."""
     header = ["Problem", "", *table.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     previous = None
@@ -70,6 +114,8 @@ def to_markdown(table: pd.DataFrame) -> str:
         name = problem_title(problem) if problem != previous else ""
         previous = problem
         lines.append("| " + " | ".join([name, quantity, *cells]) + " |")
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
@@ -85,12 +131,19 @@ _LATEX_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
     "±": r"$\pm$",
+    "†": r"$^\dagger$",
 }
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX special characters (and write ``±`` as ``$\\pm$``)."""
-    return "".join(_LATEX_SPECIALS.get(char, char) for char in str(text))
+    r"""Escape LaTeX special characters and turn Markdown bold into LaTeX bold.
+
+    ``±`` becomes ``$\pm$``, ``†`` ``$^\dagger$`` and ``**x**`` ``\textbf{x}``.
+    """
+    text = str(text)
+    bold = text.startswith("**") and text.endswith("**") and len(text) > 4
+    escaped = "".join(_LATEX_SPECIALS.get(char, char) for char in (text[2:-2] if bold else text))
+    return f"\\textbf{{{escaped}}}" if bold else escaped
 
 
 def _row_shades(summary: pd.DataFrame, problem: str, quantity: str) -> dict[str, float]:
@@ -109,16 +162,20 @@ def _row_shades(summary: pd.DataFrame, problem: str, quantity: str) -> dict[str,
     return (scaled if higher else 100 - scaled).to_dict()
 
 
-def to_latex(table: pd.DataFrame, summary: pd.DataFrame | None = None) -> str:
+def to_latex(
+    table: pd.DataFrame, summary: pd.DataFrame | None = None, note: str | None = None
+) -> str:
     """Render :func:`results_table` as a ``booktabs`` LaTeX table.
 
     Args:
         table: The output of :func:`results_table`.
         summary: The summary it came from; if given, Performance and Speed cells are coloured
             green (best) to red (worst) per row, as in DeepOBS 1.1.
+        note: Written as a comment above the table (for the caption).
     """
     columns = list(table.columns)
-    lines = [
+    lines = [f"% {note}"] if note else []
+    lines += [
         "% Needs \\usepackage{booktabs} and \\usepackage[table]{xcolor}.",
         "\\begin{tabular}{ll" + "c" * len(columns) + "}",
         "\\toprule",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from deepobs.pytorch.datasets._base import SPLIT_SEED, DataSet
+from deepobs.pytorch.datasets._base import SPLIT_SEED, SPLITS, DataSet
 from deepobs.pytorch.datasets._download import download
 from deepobs.pytorch.datasets._loader import TensorBatchLoader
 
@@ -30,4 +30,12 @@ def _import_all() -> dict[str, type]:
 DATASETS: dict[str, type] = _import_all()
 globals().update(DATASETS)
 
-__all__ = ["DATASETS", "SPLIT_SEED", "DataSet", "TensorBatchLoader", "download", *sorted(DATASETS)]
+__all__ = [
+    "DATASETS",
+    "SPLITS",
+    "SPLIT_SEED",
+    "DataSet",
+    "TensorBatchLoader",
+    "download",
+    *sorted(DATASETS),
+]

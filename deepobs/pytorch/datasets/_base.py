@@ -2,8 +2,13 @@
 
 Subclass it to make your own data set, as in DeepOBS 1.2: implement
 ``_make_train_and_valid_dataloader`` (returning both) and ``_make_test_dataloader``;
-``_make_train_eval_dataloader`` has a default. The loaders are also reachable without the
-leading underscore (``data.train_loader`` ...), which is the documented modern way.
+``_make_train_eval_dataloader`` has a default. DeepOBS' helpers are here too:
+``_make_dataloader(dataset, sampler=None, shuffle=False)`` and
+``_make_train_and_valid_dataloader_helper(train_dataset, valid_dataset)``, which carves a
+fixed validation set of ``self._train_eval_size`` examples (set it before calling
+``super().__init__``) out of the training data. The loaders are also reachable without the
+leading underscore (``data.train_loader`` ...), which is the documented modern way; use
+:meth:`DataSet.replace_loader` to swap one.
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
+from torch.utils import data as tdata
 
 from deepobs.pytorch import config
 from deepobs.pytorch.datasets._loader import TensorBatchLoader
+
+#: The four loaders of a data set, by split name.
+SPLITS = ("train", "train_eval", "valid", "test")
 
 #: Seed of every fixed split (train/valid, train_eval subset). It never depends on the run's
 #: seed, so all runs of a problem share one validation set.
@@ -82,6 +91,11 @@ class DataSet(abc.ABC):
         self._batch_size = check_batch_size(batch_size)
         self._data_dir = config.resolve_data_dir(data_dir)
         self._seed = default_data_seed() if seed is None else int(seed)
+        if isinstance(getattr(self, "_name", None), str):  # DeepOBS 1.2 subclasses set _name
+            self.name = self._name
+        self._pin_memory = "cuda" in str(config.get_default_device())
+        self._num_workers = config.configured_num_workers() or 0
+        self._train_indices: list[int] | None = None
         self._train_dataloader, self._valid_dataloader = self._make_train_and_valid_dataloader()
         self._train_eval_dataloader = self._make_train_eval_dataloader()
         self._test_dataloader = self._make_test_dataloader()
@@ -97,8 +111,20 @@ class DataSet(abc.ABC):
         """Return the test loader."""
 
     def _make_train_eval_dataloader(self) -> Iterable:
-        """Return the loader used to evaluate on training data (default: the training data)."""
-        return self._train_dataloader
+        """Return the loader used to evaluate on training data.
+
+        With ``self._train_eval_size`` set and a training loader over a torch dataset, a fixed
+        subset of that many training examples (never validation ones); otherwise the training
+        loader itself.
+        """
+        size = getattr(self, "_train_eval_size", None)
+        dataset = getattr(self._train_dataloader, "dataset", None)
+        if not isinstance(size, int) or dataset is None:
+            return self._train_dataloader
+        indices = self._train_indices
+        if indices is None:
+            indices = fixed_permutation(len(dataset)).tolist()
+        return self._make_dataloader(dataset, sampler=indices[:size])
 
     # ------------------------------------------------------------------ public
     @property
@@ -131,6 +157,16 @@ class DataSet(abc.ABC):
         """Test batches (the official test split)."""
         return self._test_dataloader
 
+    def replace_loader(self, split: str, loader: Iterable) -> None:
+        """Use ``loader`` for ``split`` (``train``, ``train_eval``, ``valid`` or ``test``).
+
+        Raises:
+            ValueError: for an unknown split.
+        """
+        if split not in SPLITS:
+            raise ValueError(f"Unknown split {split!r}; valid splits are {', '.join(SPLITS)}.")
+        setattr(self, f"_{split}_dataloader", loader)
+
     def loaders(self) -> dict[str, Iterable]:
         """Return the four loaders by split name."""
         return {
@@ -148,6 +184,68 @@ class DataSet(abc.ABC):
         return self
 
     # ------------------------------------------------------------------ helpers
+    def _make_dataloader(
+        self, dataset: tdata.Dataset, sampler: Iterable | None = None, shuffle: bool = False
+    ) -> tdata.DataLoader:
+        """A ``torch.utils.data.DataLoader`` over ``dataset`` as DeepOBS builds them.
+
+        Batches of ``batch_size``, the incomplete last batch dropped, pinned memory on CUDA
+        and the workers set by :func:`deepobs.pytorch.config.set_num_workers` (default 0).
+        With ``shuffle`` the order follows this data set's seed.
+        """
+        generator = torch.Generator().manual_seed(self._seed) if shuffle else None
+        return tdata.DataLoader(
+            dataset,
+            batch_size=self._batch_size,
+            shuffle=shuffle,
+            sampler=sampler,
+            drop_last=True,
+            pin_memory=self._pin_memory,
+            num_workers=self._num_workers,
+            generator=generator,
+        )
+
+    def _make_train_eval_split_sampler(
+        self, train_dataset: tdata.Dataset
+    ) -> tuple[tdata.Sampler, tdata.Sampler]:
+        """Samplers of the training part and the validation part of ``train_dataset``.
+
+        The validation part is ``self._train_eval_size`` examples of a permutation that
+        depends only on :data:`SPLIT_SEED`, so every run of a problem validates on the same
+        examples; the training part is sampled in a random order that follows the seed.
+
+        Raises:
+            ValueError: if ``_train_eval_size`` is missing or not smaller than the data set.
+        """
+        size = getattr(self, "_train_eval_size", None)
+        n = len(train_dataset)
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 < size < n:
+            raise ValueError(
+                f"self._train_eval_size must be an integer between 1 and {n - 1} (the training "
+                f"data has {n} examples), got {size!r}. Set it before super().__init__()."
+            )
+        order = fixed_permutation(n).tolist()
+        valid_indices, self._train_indices = order[:size], order[size:]
+        generator = torch.Generator().manual_seed(self._seed)
+        return (
+            tdata.SubsetRandomSampler(self._train_indices, generator=generator),
+            tdata.SubsetRandomSampler(valid_indices, generator=generator),
+        )
+
+    def _make_train_and_valid_dataloader_helper(
+        self, train_dataset: tdata.Dataset, valid_dataset: tdata.Dataset
+    ) -> tuple[tdata.DataLoader, tdata.DataLoader]:
+        """Training and validation loaders split from the same examples (DeepOBS 1.2).
+
+        ``valid_dataset`` holds the same examples as ``train_dataset`` (typically without
+        augmentation); ``self._train_eval_size`` of them become the validation set.
+        """
+        train_sampler, valid_sampler = self._make_train_eval_split_sampler(train_dataset)
+        return (
+            self._make_dataloader(train_dataset, sampler=train_sampler),
+            self._make_dataloader(valid_dataset, sampler=valid_sampler),
+        )
+
     def _tensor_loader(self, tensors, *, shuffle=False, transform=None, offset=0):
         """Build a :class:`TensorBatchLoader` with this data set's batch size and seed."""
         return TensorBatchLoader(
@@ -166,8 +264,8 @@ class DataSet(abc.ABC):
                 continue
             if n_batches == 0:
                 size = getattr(loader, "num_examples", None)
-                if size is None:
-                    size = len(getattr(loader, "dataset", []))
+                if size is None:  # a DataLoader: its sampler knows the split's size
+                    size = len(getattr(loader, "sampler", getattr(loader, "dataset", [])))
                 raise ValueError(
                     f"batch_size={self._batch_size} is larger than the {split} split of "
                     f"{self.name} ({size} examples), so it has no complete batch. "

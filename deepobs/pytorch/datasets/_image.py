@@ -35,6 +35,7 @@ import torch
 
 from deepobs.pytorch import config
 from deepobs.pytorch.datasets._base import DataSet, fixed_permutation
+from deepobs.pytorch.datasets._errors import DataFileError
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class ImageDataSet(DataSet):
         try:
             cls._fetch(root)
         except (OSError, RuntimeError) as err:  # URLError is an OSError
-            raise RuntimeError(
+            raise DataFileError(
                 f"Could not download {cls.name} into {root} ({_one_line(err)}). Check the "
                 f"network connection, then run `{download_command(cls.name, root)}` again."
             ) from err
@@ -194,12 +195,12 @@ class ImageDataSet(DataSet):
                     raise cls._corrupted(root, path, f"MD5 is not {md5}")
 
     @classmethod
-    def _corrupted(cls, data_dir: Path, paths: Path | list[Path], detail: str) -> RuntimeError:
+    def _corrupted(cls, data_dir: Path, paths: Path | list[Path], detail: str) -> DataFileError:
         if isinstance(paths, Path):
             what, it = f"Data file {paths} of {cls.name!r} is", "it"
         else:
             what, it = f"Data files {', '.join(str(p) for p in paths)} of {cls.name!r} are", "them"
-        return RuntimeError(
+        return DataFileError(
             f"{what} corrupted or incomplete ({detail}). Delete {it} and "
             f"download again: `{download_command(cls.name, data_dir)}`."
         )

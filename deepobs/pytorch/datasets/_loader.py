@@ -2,8 +2,14 @@
 
 For data sets that fit in memory this replaces ``torch.utils.data.DataLoader`` with
 per-example Python work. It yields lists of tensors, drops the incomplete last batch
-(as every DeepOBS loader does), reshuffles on each pass with its own ``torch.Generator``
-and can apply a batched transform (augmentation) to each batch.
+(as every DeepOBS loader does), shuffles with its own ``torch.Generator`` and can apply a
+batched transform (augmentation) to each batch.
+
+Data order of a shuffled loader (``data_order``): ``"reshuffle"`` draws a new permutation on
+every pass (DeepOBS 1.2's PyTorch loaders); ``"fixed"`` draws one permutation from the
+loader's seed and replays it on every pass (what the published TensorFlow baselines did: TF 1.x
+re-initialised its seeded shuffle each epoch). The fixed order is the reshuffled order's first
+pass. Augmentation draws stay per batch either way.
 """
 
 from __future__ import annotations
@@ -25,7 +31,11 @@ class TensorBatchLoader:
         shuffle: Draw a fresh permutation for every pass.
         seed: Seed of the loader's own generators (data order and augmentation).
         transform: Optional ``f(batch, generator) -> batch`` applied to every batch.
+        data_order: ``"reshuffle"`` (a new permutation per pass) or ``"fixed"`` (one
+            permutation, replayed); only used with ``shuffle``.
     """
+
+    DATA_ORDERS = ("reshuffle", "fixed")
 
     def __init__(
         self,
@@ -35,6 +45,7 @@ class TensorBatchLoader:
         shuffle: bool = False,
         seed: int = 0,
         transform: BatchTransform | None = None,
+        data_order: str = "reshuffle",
     ) -> None:
         sizes = {len(t) for t in tensors}
         if len(sizes) != 1:
@@ -48,6 +59,30 @@ class TensorBatchLoader:
         self._seed = int(seed)
         self.generator = torch.Generator().manual_seed(self._seed)
         self.transform_generator = self._make_transform_generator()
+        self._fixed_order: torch.Tensor | None = None
+        self.data_order = "reshuffle"
+        self.set_data_order(data_order)
+
+    def set_data_order(self, data_order: str) -> None:
+        """Switch between ``"reshuffle"`` and ``"fixed"`` (see the module docstring).
+
+        Raises:
+            ValueError: for another value.
+        """
+        if data_order not in self.DATA_ORDERS:
+            raise ValueError(
+                f"data_order must be one of {list(self.DATA_ORDERS)}, got {data_order!r}."
+            )
+        self.data_order = data_order
+        self._fixed_order = None
+
+    def _permutation(self) -> torch.Tensor:
+        if self.data_order == "reshuffle":
+            return torch.randperm(self.num_examples, generator=self.generator)
+        if self._fixed_order is None:
+            seeded = torch.Generator().manual_seed(self._seed)
+            self._fixed_order = torch.randperm(self.num_examples, generator=seeded)
+        return self._fixed_order
 
     @property
     def num_examples(self) -> int:
@@ -70,8 +105,7 @@ class TensorBatchLoader:
     def __iter__(self) -> Iterator[list[torch.Tensor]]:
         n_batches, bs = len(self), self.batch_size
         if self.shuffle:
-            order = torch.randperm(self.num_examples, generator=self.generator)
-            order = order.to(self.device, non_blocking=True)
+            order = self._permutation().to(self.device, non_blocking=True)
         for i in range(n_batches):
             if self.shuffle:
                 idx = order[i * bs : (i + 1) * bs]

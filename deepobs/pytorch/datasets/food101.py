@@ -19,6 +19,7 @@ from pathlib import Path
 from torch.utils.data import Dataset
 
 from deepobs.pytorch import config
+from deepobs.pytorch.datasets._errors import DataFileError
 from deepobs.pytorch.datasets._image import download_command
 from deepobs.pytorch.datasets._image_folder import FileImageDataSet
 
@@ -87,7 +88,7 @@ class food101(FileImageDataSet):
 
             Food101(str(root), split="test", download=True)
         except (OSError, RuntimeError) as err:  # URLError is an OSError
-            raise RuntimeError(
+            raise DataFileError(
                 f"Could not download food101 into {root} ({type(err).__name__}: {err}). Check "
                 f"the network connection, then run `{download_command(cls.name, root)}` again."
             ) from err

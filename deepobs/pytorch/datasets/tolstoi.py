@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import logging
 import pickle
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
+from deepobs.pytorch.datasets._errors import DataFileError
 from deepobs.pytorch.datasets._text import CharStreamDataSet
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Size of DeepOBS 1.2's validation split (the first ids of ``train.npy``).
 TOLSTOI_VALID_SIZE = 653_237
@@ -29,6 +33,17 @@ class _PlainDataUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str):
         raise pickle.UnpicklingError(f"vocab.pkl refers to {module}.{name}; expected plain data.")
+
+
+def _read(path: Path, reader: Callable[[Path], T]) -> T:
+    """``reader(path)``; a file it cannot parse raises :class:`DataFileError` naming the file."""
+    try:
+        return reader(path)
+    except (ValueError, EOFError, pickle.UnpicklingError) as err:
+        raise DataFileError(
+            f"Tolstoi file '{path}' is corrupted or incomplete ({type(err).__name__}: {err}). "
+            "Rebuild the files with `deepobs prepare-tolstoi`."
+        ) from err
 
 
 def load_vocab(path: Path) -> tuple[str, ...]:
@@ -85,9 +100,9 @@ class tolstoi(CharStreamDataSet):
                 f"with `deepobs prepare-tolstoi war_and_peace.txt --data-dir {self._data_dir}`, "
                 "or use the recommended problem `textgen` (Penn Treebank, downloadable)."
             )
-        train, test = (np.load(folder / name) for name in TOLSTOI_FILES)
+        train, test = (_read(folder / name, np.load) for name in TOLSTOI_FILES)
         vocab_path = folder / "vocab.pkl"
-        self.vocab = load_vocab(vocab_path) if vocab_path.is_file() else None
+        self.vocab = _read(vocab_path, load_vocab) if vocab_path.is_file() else None
         self.vocab_size = len(self.vocab) if self.vocab is not None else TOLSTOI_VOCAB_SIZE
         for name, ids in zip(TOLSTOI_FILES, (train, test)):
             self._check_ids(folder / name, ids)

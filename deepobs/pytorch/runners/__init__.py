@@ -4,8 +4,16 @@
 subclass :class:`PTRunner` for your own training loop.
 """
 
+from deepobs.pytorch.runners.batched import BatchedSeedRunner
 from deepobs.pytorch.runners.lr_schedule import LearningRateScheduleRunner
 from deepobs.pytorch.runners.runner import PTRunner
 from deepobs.pytorch.runners.standard import StandardRunner
+from deepobs.pytorch.runners.training_run import TrainingRun
 
-__all__ = ["LearningRateScheduleRunner", "PTRunner", "StandardRunner"]
+__all__ = [
+    "BatchedSeedRunner",
+    "LearningRateScheduleRunner",
+    "PTRunner",
+    "StandardRunner",
+    "TrainingRun",
+]

@@ -29,7 +29,13 @@ from deepobs.pytorch.testproblems.testproblem import TestProblem
 
 
 def _is_stateful(tproblem: TestProblem) -> bool:
-    # Problems that carry state between batches reset it in this hook (e.g. the char-RNN).
+    """The registry's declared ``spec.stateful`` (a user class may set ``stateful`` itself)."""
+    declared = getattr(type(tproblem), "stateful", None)
+    if declared is None:
+        declared = getattr(getattr(tproblem, "spec", None), "stateful", None)
+    if declared is not None:
+        return bool(declared)
+    # A problem outside the registry: state is reset in this hook (as the char-RNN does).
     return type(tproblem)._on_phase_start is not TestProblem._on_phase_start
 
 
@@ -80,7 +86,7 @@ def accumulated_loss_and_backward(
         )
     data_loss = torch.zeros((), device=batch[0].device)
     for micro_batch in micro_batches:
-        loss, _ = tproblem._compute_loss_and_accuracy(micro_batch, "mean", False)
+        loss, _ = tproblem.loss_and_accuracy(micro_batch, "mean", add_regularization=False)
         (loss / k).backward()
         data_loss += loss.detach()
     total = data_loss / k

@@ -1,9 +1,16 @@
-"""The DeepOBS 1.2 runner command line: one flag per ``run()`` argument and hyperparameter."""
+"""The DeepOBS runner script's command line, generated from :mod:`.options`.
+
+``python my_script.py quadratic_deep --lr 0.1 --num_epochs 10``: one flag per ``run()``
+argument (DeepOBS spellings and ``--dash-forms``), one per hyperparameter, and the training
+parameters the runner takes (added by ``PTRunner._add_training_params_to_argparse``).
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+
+from deepobs.pytorch.runners import options
 
 
 def _add_hyperparameter(parser: argparse.ArgumentParser, name: str, spec: Mapping) -> None:
@@ -14,35 +21,30 @@ def _add_hyperparameter(parser: argparse.ArgumentParser, name: str, spec: Mappin
     elif kind in (tuple, list):
         parser.add_argument(flag, nargs="+", type=float, default=None, help=f"{name} (values)")
     else:
-        parser.add_argument(flag, type=kind, default=None, help=f"{name} ({kind.__name__})")
+        name_of = getattr(kind, "__name__", str(kind))
+        parser.add_argument(flag, type=kind, default=None, help=f"{name} ({name_of})")
 
 
 def build_run_parser(
-    hyperparameter_names: Mapping[str, Mapping], extra: Sequence[tuple[tuple, dict]] = ()
+    runner, hyperparameter_names: Mapping[str, Mapping], extra: Sequence[tuple[tuple, dict]] = ()
 ) -> argparse.ArgumentParser:
-    """Parser for a runner script: ``python my_script.py quadratic_deep --lr 0.1 ...``.
+    """Parser for a runner script (every flag defaults to ``None``).
 
-    Every flag defaults to ``None`` so that values given in Python and the problem's defaults
-    can fill the gaps.
+    Values given in Python and the problem's defaults fill the gaps. ``extra`` are a runner's
+    own ``(flags, argparse kwargs)`` (``training_param_flags``).
     """
-    p = argparse.ArgumentParser(description="Run an optimizer on a DeepOBS test problem.",
-                                allow_abbrev=False, exit_on_error=False)
+    p = argparse.ArgumentParser(
+        description="Run an optimizer on a DeepOBS test problem.",
+        allow_abbrev=False,
+        exit_on_error=False,
+    )
     p.add_argument("testproblem", nargs="?", default=None, help="name of the test problem")
-    p.add_argument("--l2_reg", "--l2-reg", "--weight_decay", "--wd", dest="l2_reg", type=float)
-    p.add_argument("--batch_size", "--bs", "--batch-size", dest="batch_size", type=int)
-    p.add_argument("-N", "--num_epochs", "--num-epochs", dest="num_epochs", type=int)
-    p.add_argument("-r", "--random_seed", "--random-seed", dest="random_seed", type=int)
-    p.add_argument("--data_dir", "--data-dir", dest="data_dir")
-    p.add_argument("--output_dir", "--output-dir", dest="output_dir")
-    p.add_argument("--no_logs", "--no-logs", dest="no_logs", action="store_true", default=None)
-    p.add_argument("--train_log_interval", "--train-log-interval", dest="train_log_interval",
-                   type=int)
-    p.add_argument("--print_train_iter", "--print-train-iter", dest="print_train_iter",
-                   action="store_true", default=None)
-    p.add_argument("--tb_log", "--tb-log", dest="tb_log", action="store_true", default=None)
-    p.add_argument("--tb_log_dir", "--tb-log-dir", dest="tb_log_dir")
+    options.add_script_flags(p, runner)
     for name, spec in hyperparameter_names.items():
         _add_hyperparameter(p, name, spec)
     for flags, kwargs in extra:
-        p.add_argument(*flags, **kwargs)
+        try:
+            p.add_argument(*flags, **kwargs)
+        except argparse.ArgumentError:  # already in the table (same option)
+            continue
     return p

@@ -15,74 +15,50 @@ from the run's options before training starts, so the loop itself has no branche
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from deepobs.pytorch.runners import _checkpoint, _distributed, _tensorboard
+from deepobs.pytorch.runners.training_run import TrainingRun
 
-_CURVES = (
-    "train_losses",
-    "valid_losses",
-    "test_losses",
-    "train_accuracies",
-    "valid_accuracies",
-    "test_accuracies",
-)
+__all__ = ["TrainingRun", "current_run", "start_run"]
 
 
-def _empty_curves() -> dict[str, list]:
-    return {k: [] for k in _CURVES}
-
-
-@dataclass
-class TrainingRun:
-    """The state of one training run, shared by the loop and its callbacks."""
-
-    runner: object
-    tproblem: object
-    optimizer: object
-    num_epochs: int
-    train_log_interval: int
-    callbacks: list = field(default_factory=list)
-    curves: dict = field(default_factory=_empty_curves)
-    minibatch_losses: list = field(default_factory=list)
-    epoch_times: list = field(default_factory=list)
-    epoch: int = 0  # training epochs done
-    start_epoch: int = 0  # first evaluation of this process (> 0 after a resume)
-    status: str | None = None
-    meta: dict = field(default_factory=dict)  # merged into the result's meta
-
-    def fire(self, hook: str, epoch: int | None = None) -> None:
-        """Call ``hook`` on every callback that has it (after setting ``self.epoch``)."""
-        if epoch is not None:
-            self.epoch = epoch
-        for callback in self.callbacks:
-            method = getattr(callback, hook, None)
-            if method is not None:
-                method(self)
-
-    def finish(self, status: str) -> None:
-        """Record the final status and call ``on_run_end``."""
-        self.status = status
-        self.fire("on_run_end")
+def current_run(runner, tproblem) -> TrainingRun:
+    """``runner.training_run`` if it trains ``tproblem``, else a new one (set on the runner)."""
+    run = getattr(runner, "training_run", None)
+    if run is None or run.tproblem is not tproblem:
+        run = TrainingRun(runner=runner, tproblem=tproblem)
+        runner.training_run = run
+    return run
 
 
 def start_run(
-    runner, tproblem, optimizer, num_epochs: int, train_log_interval: int, tb_log: bool, tb_log_dir
+    runner,
+    tproblem,
+    optimizer,
+    num_epochs: int,
+    train_log_interval: int,
+    tb_log: bool,
+    tb_log_dir,
+    step=None,
 ) -> TrainingRun:
-    """Build the run's callbacks from its options, call ``on_run_start`` and return the run."""
-    run = TrainingRun(runner, tproblem, optimizer, num_epochs, train_log_interval)
-    context = getattr(runner, "_run_context", None)  # (RunArguments, folder), set by run()
+    """Fill in the runner's :class:`TrainingRun`, build its callbacks, call ``on_run_start``.
+
+    ``runner.training_run`` is the run ``run()`` created; ``training()`` called directly
+    (without ``run()``) gets a fresh one without arguments or folder.
+    """
+    run = current_run(runner, tproblem)
+    run.runner, run.optimizer, run.step = runner, optimizer, step
+    run.num_epochs, run.train_log_interval = num_epochs, train_log_interval
     main = _distributed.is_main(tproblem)
-    if context is not None:
-        args, folder = context
-        options = args.run_options
-        if options:
+    args, folder = run.args, run.folder
+    run.callbacks = []
+    if args is not None:
+        if args.run_options:
             run.callbacks.append(
                 _checkpoint.Checkpointer(
                     _checkpoint.checkpoint_path(folder, args.random_seed),
-                    _checkpoint.run_identity(args, runner._optimizer_name),
-                    options.get("checkpoint_every"),
-                    options.get("resume", False),
+                    args.identity(runner._optimizer_name, runner._optimizer_class),
+                    args.run_options.get("checkpoint_every"),
+                    args.run_options.get("resume", False),
                     main,
                 )
             )

@@ -1,50 +1,41 @@
 """Checkpoint and resume for the standard training loop (``--checkpoint-every N``, ``--resume``).
 
-After every ``N``-th training epoch the run saves, atomically (temporary file, then
-``os.replace``), to ``<run folder>/checkpoint__random_seed__<S>.pt``:
-
-* the model and optimizer states, the fp16 gradient scaler and the runner's schedule state
-  (the LR-schedule runner's base rates; the schedule position is the epoch);
-* every random state: Python, NumPy, torch (CPU and, on CUDA runs, every GPU) and each data
-  loader's generators (``generator``, ``transform_generator``);
-* the partial curves, mini-batch losses and epoch times.
+After every ``N``-th training epoch the run saves its
+:meth:`~deepobs.pytorch.runners.training_run.TrainingRun.state_dict` to
+``<run folder>/checkpoint__random_seed__<S>.pt``, written in full to a temporary file and
+then moved onto that name (:mod:`deepobs.pytorch.results.write`): the model and optimizer
+states, the fp16 gradient scaler, the learning-rate schedule's state, every random state
+(Python, NumPy, torch on CPU and every GPU, each data loader's generators), the partial
+curves, mini-batch losses and epoch times.
 
 ``resume`` continues from that file if it exists (else the run starts from scratch, so one
-command line serves the first start and every restart). A resumed run's curves equal an
-uninterrupted run's bit for bit on CPU. The checkpoint is **removed** once the results file is
-written. ``checkpoint_every`` and ``resume`` are *run options*: they change how a run executes,
-not its results, so they are recorded under ``meta`` and left out of the setting folder name.
+command line serves the first start and every restart); a seed whose results file exists is
+done and is not run again. A resumed run's curves equal an uninterrupted run's bit for bit on
+CPU. The checkpoint is **removed** once the results file is written. ``checkpoint_every`` and
+``resume`` are *run options*: they change how a run executes, not its results, so they are
+recorded under ``meta`` and left out of the setting folder name.
 
-Checkpoints are read with ``torch.load(weights_only=True)``: no pickled code runs on resume.
+A checkpoint records its run's identity (problem, optimizer class and name, setting, seed and
+every option that changes the results, :meth:`RunArguments.identity`); resuming with a
+different one is refused, naming both values. Checkpoints are read with
+``torch.load(weights_only=True)``: no pickled code runs on resume; an unreadable (truncated,
+corrupt) file is reported in one line with the fix.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import pickle
-import random
-import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from deepobs.pytorch.runners._distributed import unwrap
+from deepobs.pytorch.results import naming, write
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_VERSION = 1
-#: Training parameters that are run options (see the module docstring), with their defaults.
-RUN_OPTIONS = {"checkpoint_every": None, "resume": False}
-#: Runner attributes a resumed run needs (the LR-schedule runner's base learning rates).
-RUNNER_STATE = ("_base_lrs",)
-_GENERATORS = ("generator", "transform_generator")
-
-
-def checkpoint_path(folder: Path, random_seed: int) -> Path:
-    """``<run folder>/checkpoint__random_seed__<S>.pt``."""
-    return Path(folder) / f"checkpoint__random_seed__{random_seed}.pt"
+CHECKPOINT_VERSION = 2
+checkpoint_path = naming.checkpoint_path
 
 
 def remove_checkpoint(folder: Path, random_seed: int) -> None:
@@ -52,49 +43,12 @@ def remove_checkpoint(folder: Path, random_seed: int) -> None:
     checkpoint_path(folder, random_seed).unlink(missing_ok=True)
 
 
-def split_run_options(runner, training_params: dict, no_logs: bool) -> dict:
-    """Pop the run options from ``training_params`` (in place), validate and return them.
-
-    Only runners that list an option in their ``run_options`` attribute take it; for other
-    runners it stays a training parameter (and is refused as unknown).
-
-    Raises:
-        ValueError: for a bad ``checkpoint_every``/``resume``, or either with ``no_logs``.
-    """
-    names = [n for n in getattr(runner, "run_options", ()) if n in training_params]
-    options = {n: training_params.pop(n) for n in names}
-    every = options.get("checkpoint_every")
-    if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
-        raise ValueError(
-            f"checkpoint_every must be a positive number of epochs, got {every!r}. "
-            "Use e.g. checkpoint_every=10 (CLI: --checkpoint-every 10)."
-        )
-    if not isinstance(options.get("resume", False), bool):
-        raise ValueError(f"resume must be True or False, got {options['resume']!r}.")
-    if no_logs and (every or options.get("resume")):
-        raise ValueError(
-            "checkpoint_every/resume keep the checkpoint next to the results file, but "
-            "no_logs=True writes no results. Drop no_logs (CLI: --no-logs) to checkpoint."
-        )
-    return {k: v for k, v in options.items() if v not in (None, False)}
-
-
-def run_identity(args, optimizer_name: str) -> dict:
-    """What a checkpoint must match to be resumed by the run ``args``."""
-    return {
-        "testproblem": args.testproblem,
-        "optimizer_name": optimizer_name,
-        "setting": args.setting_name,
-        "random_seed": args.random_seed,
-    }
-
-
 class Checkpointer:
     """Training-loop callback that saves and restores checkpoints.
 
     Args:
         path: The checkpoint file.
-        identity: :func:`run_identity` of this run; a checkpoint of another run is refused.
+        identity: The run's identity; a checkpoint of another run is refused.
         every: Save after every ``every``-th training epoch (``None``: never save).
         resume: Restore ``path`` at the start if it exists.
         is_main: Whether this process writes (rank 0 of a data-parallel run).
@@ -115,9 +69,9 @@ class Checkpointer:
         if not self.path.exists():
             logger.info("resume: no checkpoint at %s, starting from epoch 0", self.path)
             return
-        state = self._load()
+        state = self._load(resuming=True)
         self._check_identity(state)
-        restore(run, state)
+        run.load_state_dict(state)
         run.meta["resumed_from_epoch"] = state["epoch"]
         logger.info("resumed from %s after epoch %d", self.path, state["epoch"])
 
@@ -129,26 +83,37 @@ class Checkpointer:
             and run.epoch % self.every == 0
             and run.epoch < run.num_epochs
         ):
-            save_atomic({"identity": self.identity, **capture(run)}, self.path)
+            save(
+                {"version": CHECKPOINT_VERSION, "identity": self.identity, **run.state_dict()},
+                self.path,
+            )
             logger.debug("checkpoint after epoch %d written to %s", run.epoch, self.path)
             if not self._checked:  # fail now, not when resuming days later
-                self._load()
+                self._load(resuming=False)
                 self._checked = True
 
-    def _load(self) -> dict:
+    def _load(self, resuming: bool) -> dict:
         try:
             return torch.load(self.path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as err:
+        except Exception as err:  # noqa: BLE001 - every unreadable file gets the same line
+            text = str(err).splitlines()[0] if str(err) else type(err).__name__
+            if not resuming and isinstance(err, pickle.UnpicklingError):
+                raise ValueError(
+                    f"Checkpoint {self.path} holds objects that a safe load (weights_only=True) "
+                    f"refuses, probably in the optimizer's state ({text}). Keep only tensors and "
+                    "plain Python values in the state, or run without checkpoint_every."
+                ) from err
             raise ValueError(
-                f"Checkpoint {self.path} holds objects that a safe load (weights_only=True) "
-                f"refuses, probably in the optimizer's state ({err}). Keep only tensors and "
-                "plain Python values in the state, or run without checkpoint_every."
+                f"Checkpoint {self.path} cannot be read: it is corrupt or truncated ({text}). "
+                "Delete it to start this seed from scratch (or restore a good copy), then run "
+                "again with resume."
             ) from err
 
     def _check_identity(self, state: dict) -> None:
-        if state.get("version") != CHECKPOINT_VERSION:
+        if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
+            version = state.get("version") if isinstance(state, dict) else None
             raise ValueError(
-                f"Checkpoint {self.path} has version {state.get('version')!r}; this deepobs "
+                f"Checkpoint {self.path} has version {version!r}; this deepobs "
                 f"reads version {CHECKPOINT_VERSION}. Delete it, or run without --resume."
             )
         theirs = state.get("identity", {})
@@ -163,97 +128,9 @@ class Checkpointer:
             )
 
 
-def capture(run) -> dict:
-    """Everything needed to continue ``run`` after its current epoch."""
-    return {
-        "version": CHECKPOINT_VERSION,
-        "epoch": run.epoch,
-        "model": unwrap(run.tproblem.model).state_dict(),
-        "optimizer": run.optimizer.state_dict(),
-        "runner": {
-            k: getattr(run.runner, k)
-            for k in RUNNER_STATE
-            if getattr(run.runner, k, None) is not None
-        },
-        "grad_scaler": None if _grad_scaler(run) is None else _grad_scaler(run).state_dict(),
-        "rng": _rng_states(run.tproblem),
-        "curves": {k: list(v) for k, v in run.curves.items()},
-        "minibatch_losses": list(run.minibatch_losses),
-        "epoch_times": list(run.epoch_times),
-    }
-
-
-def restore(run, state: dict) -> None:
-    """Put ``state`` (from :func:`capture`) back into ``run``, in place."""
-    unwrap(run.tproblem.model).load_state_dict(state["model"])
-    run.optimizer.load_state_dict(state["optimizer"])
-    for key, value in state["runner"].items():
-        setattr(run.runner, key, value)
-    if state["grad_scaler"] is not None:
-        _grad_scaler(run).load_state_dict(state["grad_scaler"])
-    _set_rng_states(run.tproblem, state["rng"])
-    for key, values in state["curves"].items():
-        run.curves[key][:] = values
-    run.minibatch_losses[:] = state["minibatch_losses"]
-    run.epoch_times[:] = state["epoch_times"]
-    run.epoch = run.start_epoch = state["epoch"]
-
-
-def save_atomic(state: dict, path: Path) -> None:
-    """``torch.save`` to a temporary file in the same folder, then ``os.replace``."""
+def save(state: dict, path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then move it onto ``path``."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _grad_scaler(run):
-    # amp="fp16" steps through a GradScaler whose scale is part of the training state.
-    return getattr(getattr(run.runner, "_step", None), "scaler", None)
-
-
-def _loader_generators(tproblem) -> dict[str, torch.Generator]:
-    found = {}
-    for split, loader in tproblem.data.loaders().items():
-        for name in _GENERATORS:
-            gen = getattr(loader, name, None)
-            if isinstance(gen, torch.Generator):
-                found[f"{split}.{name}"] = gen
-    return found
-
-
-def _rng_states(tproblem) -> dict:
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    states = {
-        "python": random.getstate(),
-        "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
-        "torch": torch.get_rng_state(),
-        "loaders": {k: g.get_state() for k, g in _loader_generators(tproblem).items()},
-    }
-    if tproblem.device.type == "cuda":
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _set_rng_states(tproblem, states: dict) -> None:
-    random.setstate(_as_tuples(states["python"]))
-    kind, keys, pos, has_gauss, gauss = states["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(states["torch"])
-    if "cuda" in states:
-        torch.cuda.set_rng_state_all(states["cuda"])
-    generators = _loader_generators(tproblem)
-    for key, gen_state in states["loaders"].items():
-        generators[key].set_state(gen_state)
-
-
-def _as_tuples(value):
-    # random.setstate wants tuples; a saved tuple may come back as a list.
-    return tuple(_as_tuples(v) for v in value) if isinstance(value, list | tuple) else value
+    tmp = write.write_temp(path, lambda fh: torch.save(state, fh), binary=True)
+    write.publish_replace(tmp, path)

@@ -40,13 +40,6 @@ from torch import nn
 
 logger = logging.getLogger(__name__)
 
-_LOADER_ATTRIBUTES = (
-    "_train_dataloader",
-    "_train_eval_dataloader",
-    "_valid_dataloader",
-    "_test_dataloader",
-)
-
 
 @dataclass(frozen=True)
 class DataParallel:
@@ -71,9 +64,10 @@ class DataParallel:
         """Shard the problem's loaders and wrap its model for data-parallel training."""
         if self.world_size == 1:
             return tproblem
-        for attribute in _LOADER_ATTRIBUTES:
-            loader = getattr(tproblem.data, attribute)
-            setattr(tproblem.data, attribute, ShardedLoader(loader, self.rank, self.world_size))
+        from deepobs.pytorch.runners._performance import data_loaders, replace_loader
+
+        for split, loader in data_loaders(tproblem.data).items():
+            replace_loader(tproblem.data, split, ShardedLoader(loader, self.rank, self.world_size))
         model = tproblem.model
         if tproblem.device.type == "cuda":
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)

@@ -14,8 +14,8 @@ import time
 
 import torch
 
-from deepobs.pytorch.runners import _callbacks, _options
-from deepobs.pytorch.runners._accumulate import accumulated_loss_and_backward, split_batch
+from deepobs.pytorch.runners import _callbacks, _performance, _step
+from deepobs.pytorch.runners._accumulate import split_batch
 from deepobs.pytorch.runners.runner import PTRunner
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,11 @@ class StandardRunner(PTRunner):
     * ``grad_accumulation`` (int, default 1): split each batch into this many micro-batches
       and accumulate their gradients before the step (for memory; the batch size stays the
       problem's). Exact up to float rounding for models without batch norm.
+    * ``data_order`` (``"reshuffle"``/``"fixed"``): the training order, see
+      :mod:`deepobs.pytorch.runners._data_order` (applied by ``run()``).
     * ``amp`` (``"off"``/``"bf16"``/``"fp16"``), ``compile``, ``channels_last`` and
-      ``eval_batch_size``: performance options, see :mod:`deepobs.pytorch.runners._options`.
+      ``eval_batch_size``: performance options, see
+      :mod:`deepobs.pytorch.runners._performance`.
     * ``checkpoint_every`` (epochs) and ``resume``: run options, recorded under ``meta`` and
       not in the folder name; see :mod:`deepobs.pytorch.runners._checkpoint`.
 
@@ -41,23 +44,35 @@ class StandardRunner(PTRunner):
     in ``self.callbacks`` get the loop's hooks (:mod:`deepobs.pytorch.runners._callbacks`).
     """
 
-    training_param_flags = _options.COMMAND_LINE_FLAGS
     run_options = ("checkpoint_every", "resume")
 
-    def training(self, tproblem, hyperparams, num_epochs, print_train_iter, train_log_interval,
-                 tb_log, tb_log_dir, grad_accumulation=1, amp="off", compile=False,
-                 channels_last=False, eval_batch_size=None):
+    def training(
+        self,
+        tproblem,
+        hyperparams,
+        num_epochs,
+        print_train_iter,
+        train_log_interval,
+        tb_log,
+        tb_log_dir,
+        grad_accumulation=1,
+        amp="off",
+        compile=False,
+        channels_last=False,
+        eval_batch_size=None,
+        data_order="reshuffle",
+    ):
         """Run the DeepOBS protocol: N+1 evaluations with N epochs of training between them."""
         split_batch([torch.empty(tproblem.batch_size)], grad_accumulation)  # validate early
-        options = _options.PerformanceOptions(amp, compile, channels_last, eval_batch_size)
-        self._grad_accumulation = grad_accumulation
+        options = _performance.PerformanceOptions(amp, compile, channels_last, eval_batch_size)
         opt = self._optimizer_class(tproblem.model.parameters(), **hyperparams)
-        self._step = _options.set_up(tproblem, opt, options, grad_accumulation, _optimizer_step)
-        run = _callbacks.start_run(self, tproblem, opt, num_epochs, train_log_interval, tb_log,
-                                   tb_log_dir)  # checkpoints, TensorBoard, callbacks; resume
+        step = _performance.set_up(tproblem, opt, options, grad_accumulation)
+        run = _callbacks.start_run(
+            self, tproblem, opt, num_epochs, train_log_interval, tb_log, tb_log_dir, step
+        )  # checkpoints, TensorBoard, callbacks; resume
         curves, minibatch_losses, epoch_times = run.curves, run.minibatch_losses, run.epoch_times
         status, diverged_at = "done", None
-        self._step.cost.start_loop(len(epoch_times))  # a resumed run's epochs: not timed
+        step.cost.start_loop(len(epoch_times))  # a resumed run's epochs: not timed
         for epoch in range(run.start_epoch, num_epochs + 1):
             self.evaluate_all(epoch, num_epochs, tproblem, *curves.values())
             run.fire("on_evaluation", epoch)
@@ -68,8 +83,15 @@ class StandardRunner(PTRunner):
                 break
             self._before_epoch(opt, epoch)
             start = time.perf_counter()
-            finite = self._train_epoch(tproblem, opt, minibatch_losses, train_log_interval,
-                                       print_train_iter)
+            finite = self._train_epoch(
+                tproblem,
+                opt,
+                minibatch_losses,
+                train_log_interval,
+                print_train_iter,
+                step,
+                grad_accumulation,
+            )
             epoch_times.append(time.perf_counter() - start)
             if not finite:
                 status, diverged_at = "diverged", epoch + 1
@@ -79,66 +101,47 @@ class StandardRunner(PTRunner):
         run.finish(status)
         for values in curves.values():  # lengths stay num_epochs + 1; null after divergence
             values.extend([None] * (num_epochs + 1 - len(values)))
-        return {**curves, "minibatch_train_losses": minibatch_losses, "status": status,
-                "diverged_at_epoch": diverged_at, "epoch_wall_times_s": epoch_times,
-                "meta": {**self._step.meta(epoch_times), **run.meta}}
+        return {
+            **curves,
+            "minibatch_train_losses": minibatch_losses,
+            "status": status,
+            "diverged_at_epoch": diverged_at,
+            "epoch_wall_times_s": epoch_times,
+            "meta": {**step.meta(epoch_times), **run.meta},
+        }
 
     def _before_epoch(self, optimizer, epoch: int) -> None:
         """Hook called before each training epoch (the LR-schedule runner sets the rate)."""
 
-    def _train_epoch(self, tproblem, optimizer, minibatch_losses, log_interval, print_iter) -> bool:
+    def _train_epoch(
+        self,
+        tproblem,
+        optimizer,
+        minibatch_losses,
+        log_interval,
+        print_iter,
+        step=None,
+        grad_accumulation: int = 1,
+    ) -> bool:
         """One pass over the training data; returns False if a loss became non-finite."""
+        step = step if step is not None else self.training_run.step
         tproblem.train_init_op()
-        logged, step = [], 0
+        logged, n_steps = [], 0
         poisoned = torch.zeros((), device=tproblem.device)  # becomes NaN after a non-finite loss
         while True:
             try:
-                forward_backward = self._next_forward_backward(tproblem)
+                forward_backward = _step.forward_backward(tproblem, step, grad_accumulation)
             except StopIteration:
                 break
-            loss = self._step(forward_backward)  # options and cost sampling: _options
+            loss = step(forward_backward)  # closure or not, fp16 scaler, micro-batches: _step
             poisoned.add_(loss, alpha=0.0)  # 0 * loss is NaN iff loss is inf/NaN: one cheap op
-            if step % log_interval == 0:
+            if n_steps % log_interval == 0:
                 logged.append(loss)
                 if print_iter:
-                    logger.info("  step %d: minibatch loss %.5g", step, loss.item())
-            step += 1
-            if step % DIVERGENCE_CHECK_INTERVAL == 0 and poisoned.isnan().item():  # one sync
+                    logger.info("  step %d: minibatch loss %.5g", n_steps, loss.item())
+            n_steps += 1
+            if n_steps % DIVERGENCE_CHECK_INTERVAL == 0 and poisoned.isnan().item():  # one sync
                 break
         if logged:
             minibatch_losses.extend(torch.stack(logged).tolist())  # one sync per epoch
         return not bool(poisoned.isnan())
-
-    def _next_forward_backward(self, tproblem):
-        """Draw the next training batch; return a function that backpropagates its loss."""
-        k = getattr(self, "_grad_accumulation", 1)
-        if k == 1:
-            batch_loss = tproblem.get_batch_loss_and_accuracy_func()
-
-            def forward_backward():
-                loss, _ = batch_loss()
-                self._step.backward(loss)  # plain, or scaled for amp="fp16"
-                return loss
-
-            return forward_backward
-        batch = tproblem._get_next_batch()
-        return lambda: accumulated_loss_and_backward(tproblem, batch, k)
-
-
-def _optimizer_step(optimizer, forward_backward, use_closure: bool) -> torch.Tensor:
-    """One optimizer step on one batch; returns the batch's loss (detached)."""
-    first = []
-
-    def closure():
-        optimizer.zero_grad()
-        loss = forward_backward()
-        if not first:
-            first.append(loss.detach())
-        return loss
-
-    if use_closure:
-        optimizer.step(closure)
-    else:
-        closure()
-        optimizer.step()
-    return first[0]

@@ -11,18 +11,27 @@ import importlib
 import pkgutil
 
 from deepobs.pytorch.testproblems._registry import (
+    ProblemTraits,
     TestProblemSpec,
     get_testproblem,
     get_testproblem_class,
     list_testproblems,
+    problem_traits,
     register_testproblem,
 )
-from deepobs.pytorch.testproblems.testproblem import TestProblem
+from deepobs.pytorch.testproblems.testproblem import (
+    TestProblem,
+    UnregularizedTestproblem,
+    WeightRegularizedTestproblem,
+)
+
+#: Public modules that define no problems (DeepOBS' module layout); imported on demand.
+_NOT_PROBLEM_MODULES = frozenset({"testproblem", "testproblems_modules", "testproblems_utils"})
 
 
 def _import_all() -> None:
     for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_") and info.name != "testproblem":
+        if not info.name.startswith("_") and info.name not in _NOT_PROBLEM_MODULES:
             importlib.import_module(f"{__name__}.{info.name}")
 
 
@@ -30,11 +39,15 @@ _import_all()
 globals().update({name: get_testproblem_class(name) for name in list_testproblems()})
 
 __all__ = [
+    "ProblemTraits",
     "TestProblem",
     "TestProblemSpec",
+    "UnregularizedTestproblem",
+    "WeightRegularizedTestproblem",
     "get_testproblem",
     "get_testproblem_class",
     "list_testproblems",
+    "problem_traits",
     "register_testproblem",
     *list_testproblems(),
 ]

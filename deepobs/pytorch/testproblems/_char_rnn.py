@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from deepobs.pytorch.testproblems._layers import glorot_uniform_
-from deepobs.pytorch.testproblems.testproblem import TestProblem
+from deepobs.pytorch.testproblems.testproblem import UnregularizedTestproblem, reduce_losses
 
 EMBEDDING_SIZE = 128
 HIDDEN_SIZE = 128
@@ -84,7 +84,7 @@ class CharRNN(nn.Module):
         return self.decoder(self.output_dropout(out)), state
 
 
-class CharRNNProblem(TestProblem):
+class CharRNNProblem(UnregularizedTestproblem):
     """Shared set-up of the char-RNN problems; subclasses implement :meth:`_make_data`.
 
     The LSTM state is carried from batch to batch within a phase (detached, so gradients are
@@ -102,6 +102,7 @@ class CharRNNProblem(TestProblem):
     The state is also reset when the model's train/eval mode or the batch size changes.
     """
 
+    stateful = True  # batches must be neither split nor reordered
     batch_independent_eval = False  # the runner must not re-chunk the evaluation batches
     _state: tuple[torch.Tensor, torch.Tensor] | None = None  # incoming state of the next batch
     _state_training = False  # model.training when the state was made
@@ -156,4 +157,4 @@ class CharRNNProblem(TestProblem):
         losses = self.loss_function(reduction="none")(logits.flatten(0, 1), targets.flatten())
         losses = losses.view_as(targets).mean(dim=1)  # per sequence: mean over time steps
         accuracy = (logits.argmax(dim=-1) == targets).float().mean()
-        return (losses.mean() if reduction == "mean" else losses), accuracy
+        return reduce_losses(losses, reduction), accuracy

@@ -10,7 +10,6 @@ dropout of the reference never fires (§9) and is left out.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from deepobs.pytorch.testproblems._image_problem import (
@@ -18,7 +17,8 @@ from deepobs.pytorch.testproblems._image_problem import (
     build_model,
     conv_kernels,
 )
-from deepobs.pytorch.testproblems._layers import glorot_uniform_, tf_bn_momentum, tf_resize_bilinear
+from deepobs.pytorch.testproblems._layers import TFResize, glorot_uniform_, tf_bn_momentum
+from deepobs.pytorch.testproblems.testproblem import WeightRegularizedTestproblem
 
 #: TF batch-norm decay and epsilon of TF-slim's Inception-v3.
 INCEPTION_BN_DECAY = 0.9997
@@ -39,7 +39,7 @@ def conv_bn(c_in: int, c_out: int, kernel, stride: int = 1, valid: bool = False)
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, (kh, kw), stride, padding, bias=False),
         nn.BatchNorm2d(c_out, eps=INCEPTION_BN_EPS, momentum=tf_bn_momentum(INCEPTION_BN_DECAY)),
-        nn.ReLU(inplace=True),
+        nn.ReLU(),
     )
 
 
@@ -135,6 +135,7 @@ class InceptionV3(nn.Module):
 
     def __init__(self, num_classes: int) -> None:
         super().__init__()
+        self.resize = TFResize(INCEPTION_INPUT_SIZE)
         self.stem = nn.Sequential(
             conv_bn(3, 32, 3, 2, valid=True),
             conv_bn(32, 32, 3, valid=True),
@@ -156,15 +157,16 @@ class InceptionV3(nn.Module):
             nn.Linear(768, num_classes),
         )
         self.mixed_8 = nn.Sequential(reduction_17_to_8(768), block_8(1280), block_8(2048))
+        self.pool = nn.AvgPool2d(8)
+        self.flatten = nn.Flatten()
         self.fc = nn.Linear(2048, num_classes)
 
     def forward(self, x: torch.Tensor, with_aux: bool = False):
         """Main logits of images ``[B, 3, H, W]``, and the auxiliary logits if ``with_aux``."""
-        x = tf_resize_bilinear(x, INCEPTION_INPUT_SIZE)  # [B, 3, 299, 299]
-        x = self.mixed_35(self.stem(x))  # [B, 288, 35, 35]
+        x = self.mixed_35(self.stem(self.resize(x)))  # [B, 3, 299, 299] -> [B, 288, 35, 35]
         x = self.mixed_17(x)  # [B, 768, 17, 17]
         aux = self.aux(x) if with_aux else None  # [B, C]
-        x = F.avg_pool2d(self.mixed_8(x), 8).flatten(1)  # [B, 2048, 8, 8] -> [B, 2048]
+        x = self.flatten(self.pool(self.mixed_8(x)))  # [B, 2048, 8, 8] -> [B, 2048]
         logits = self.fc(x)  # [B, C]
         return (logits, aux) if with_aux else logits
 
@@ -174,7 +176,7 @@ def build_inception_v3(num_classes: int, *, device: str | torch.device = "cpu") 
     return build_model(lambda: InceptionV3(num_classes), glorot_uniform_, device)
 
 
-class InceptionV3Problem(ImageClassificationProblem):
+class InceptionV3Problem(ImageClassificationProblem, WeightRegularizedTestproblem):
     """Base of the Inception-v3 problems: smoothed cross-entropy plus the auxiliary loss.
 
     Training loss per example: ``CE_s(main) + 0.4 * CE_s(aux)`` with label smoothing 0.1;

@@ -1,8 +1,9 @@
 """Building blocks that reproduce TensorFlow semantics in PyTorch.
 
 * ``SAME`` padding (reference §1.2): ``out = ceil(in / stride)``, the odd extra pixel goes to
-  the bottom/right. :func:`same_padding` computes it; :class:`Conv2dSame`,
-  :class:`MaxPool2dSame` and :class:`AvgPool2dSame` apply it for any input size.
+  the bottom/right. :func:`same_padding` computes it; :func:`same_pad2d`,
+  :func:`conv2d_same` and :func:`maxpool2d_same` build it from standard layers
+  (``nn.ZeroPad2d`` before a plain conv or pool) for a fixed input size.
 * Initialisers (§1.3): truncated normal cut at ±2σ, TF's truncated Glorot normal, Glorot
   uniform.
 * Batch-norm momentum (§1.4): TF's decay ``m`` is PyTorch's ``momentum = 1 - m``.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 # Standard deviation of a unit normal truncated at ±2 (TF's truncated_normal rescaling).
@@ -38,54 +38,48 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _pad_same(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int], value=0.0):
-    top, bottom = same_padding(x.shape[-2], kernel[0], stride[0])
-    left, right = same_padding(x.shape[-1], kernel[1], stride[1])
+def same_pad2d(size: int | tuple[int, int], kernel, stride) -> nn.ZeroPad2d | None:
+    """TF ``SAME`` zero padding of a ``size`` input as a module, or ``None`` if it pads nothing.
+
+    ``nn.ZeroPad2d`` is a standard layer (BackPACK knows it), so a ``SAME`` conv or pool is
+    this module followed by a plain ``nn.Conv2d`` / ``nn.MaxPool2d`` with ``padding=0``. Zero
+    padding equals TF's ``-inf`` padding for a max-pool of non-negative inputs (after a ReLU).
+
+    Args:
+        size: Spatial input size ``H`` (or ``(H, W)``) the layer is built for.
+        kernel: Kernel size (int or pair).
+        stride: Stride (int or pair).
+    """
+    (h, w), (kh, kw), (sh, sw) = _pair(size), _pair(kernel), _pair(stride)
+    top, bottom = same_padding(h, kh, sh)
+    left, right = same_padding(w, kw, sw)
     if top == bottom == left == right == 0:
-        return x
-    return F.pad(x, (left, right, top, bottom), value=value)
+        return None
+    return nn.ZeroPad2d((left, right, top, bottom))
 
 
 def _pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-class Conv2dSame(nn.Conv2d):
-    """``nn.Conv2d`` with TF ``SAME`` padding (asymmetric where TF pads asymmetrically)."""
+def conv2d_same(
+    c_in: int, c_out: int, kernel: int, stride: int, size: int, *, bias: bool = True
+) -> list[nn.Module]:
+    """TF ``SAME`` conv for a ``size`` input: ``[ZeroPad2d, Conv2d]``, or one padded ``Conv2d``.
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, **kwargs):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding=0, **kwargs)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(_pad_same(x, self.kernel_size, self.stride))
-
-
-class MaxPool2dSame(nn.Module):
-    """Max pooling with TF ``SAME`` padding (padded cells are ``-inf``)."""
-
-    def __init__(self, kernel_size, stride) -> None:
-        super().__init__()
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _pad_same(x, self.kernel_size, self.stride, value=float("-inf"))
-        return F.max_pool2d(x, self.kernel_size, self.stride)
+    Symmetric padding goes into the conv's own ``padding``; asymmetric padding (even kernels,
+    strides) into a separate ``nn.ZeroPad2d`` in front.
+    """
+    top, bottom = same_padding(size, kernel, stride)
+    if top == bottom:
+        return [nn.Conv2d(c_in, c_out, kernel, stride, padding=top, bias=bias)]
+    return [same_pad2d(size, kernel, stride), nn.Conv2d(c_in, c_out, kernel, stride, bias=bias)]
 
 
-class AvgPool2dSame(nn.Module):
-    """Average pooling with TF ``SAME`` padding; padded cells are not counted."""
-
-    def __init__(self, kernel_size, stride) -> None:
-        super().__init__()
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        summed = F.avg_pool2d(_pad_same(x, self.kernel_size, self.stride), self.kernel_size,
-                              self.stride, divisor_override=1)
-        ones = torch.ones_like(x[:1, :1])
-        count = F.avg_pool2d(_pad_same(ones, self.kernel_size, self.stride), self.kernel_size,
-                             self.stride, divisor_override=1)
-        return summed / count
+def maxpool2d_same(kernel: int, stride: int, size: int) -> list[nn.Module]:
+    """TF ``SAME`` max-pool of non-negative inputs: ``[ZeroPad2d, MaxPool2d]`` (or the pool)."""
+    pad = same_pad2d(size, kernel, stride)
+    return ([pad] if pad is not None else []) + [nn.MaxPool2d(kernel, stride)]
 
 
 def trunc_normal_(tensor: torch.Tensor, std: float) -> torch.Tensor:
@@ -141,3 +135,22 @@ def tf_resize_bilinear(x: torch.Tensor, size: int) -> torch.Tensor:
     if tuple(x.shape[-2:]) == (size, size):
         return x
     return _lerp_axis(_lerp_axis(x, x.dim() - 2, size), x.dim() - 1, size)
+
+
+class TFResize(nn.Module):
+    """Module form of :func:`tf_resize_bilinear` (no parameters), the first layer of a net.
+
+    Args:
+        size: Side length of the square output.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[..., H, W]`` -> ``[..., size, size]``."""
+        return tf_resize_bilinear(x, self.size)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}"

@@ -21,6 +21,7 @@ from torch import nn
 
 from deepobs.pytorch.testproblems._image_problem import ImageClassificationProblem
 from deepobs.pytorch.testproblems._layers import init_layer_, trunc_normal_
+from deepobs.pytorch.testproblems.testproblem import UnregularizedTestproblem
 
 #: Layers whose ``weight`` (and ``bias``) :func:`build_initialised` initialises.
 WEIGHT_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
@@ -80,7 +81,7 @@ def net_2c2d(num_classes: int = 10) -> nn.Module:
     )
 
 
-class LogRegProblem(ImageClassificationProblem):
+class LogRegProblem(ImageClassificationProblem, UnregularizedTestproblem):
     """Base of ``mnist_logreg`` and ``fmnist_logreg``: zero-initialised 784 → 10."""
 
     def build_model(self, num_classes: int, device: str | torch.device = "cpu") -> nn.Module:
@@ -88,7 +89,7 @@ class LogRegProblem(ImageClassificationProblem):
         return build_initialised(lambda: logreg(num_classes), nn.init.zeros_, 0.0, device)
 
 
-class MLPProblem(ImageClassificationProblem):
+class MLPProblem(ImageClassificationProblem, UnregularizedTestproblem):
     """Base of ``mnist_mlp`` and ``fmnist_mlp``: 784 → 1000 → 500 → 100 → 10."""
 
     def build_model(self, num_classes: int, device: str | torch.device = "cpu") -> nn.Module:
@@ -97,7 +98,7 @@ class MLPProblem(ImageClassificationProblem):
         return build_initialised(lambda: mlp(num_classes), init, 0.0, device)
 
 
-class C2DProblem(ImageClassificationProblem):
+class C2DProblem(ImageClassificationProblem, UnregularizedTestproblem):
     """Base of ``mnist_2c2d`` and ``fmnist_2c2d``: two conv and two dense layers."""
 
     def build_model(self, num_classes: int, device: str | torch.device = "cpu") -> nn.Module:

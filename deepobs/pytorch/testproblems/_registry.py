@@ -23,6 +23,12 @@ class TestProblemSpec:
         has_accuracy: Whether the problem reports an accuracy.
         metric: The protocol's performance metric (``test_accuracy`` or ``test_loss``).
         summary: One line describing the problem (the class docstring's first line).
+        stateful: Whether the problem carries state from batch to batch within a phase
+            (the char-RNN's LSTM state): its batches must not be split or reordered.
+        batch_independent_eval: Whether an evaluation loss is a mean of per-example terms
+            that depend neither on the rest of the batch nor on random numbers, so that
+            evaluation may run in batches of any size (false for the VAEs, which sample in
+            every phase, and for stateful problems).
     """
 
     __test__ = False  # not a pytest test class
@@ -35,6 +41,16 @@ class TestProblemSpec:
     has_accuracy: bool
     metric: Metric
     summary: str
+    stateful: bool = False
+    batch_independent_eval: bool = True
+
+
+@dataclass(frozen=True)
+class ProblemTraits:
+    """What a runner may assume about a problem (see :func:`problem_traits`)."""
+
+    stateful: bool
+    batch_independent_eval: bool
 
 
 _REGISTRY: dict[str, type] = {}
@@ -48,12 +64,24 @@ def register_testproblem(
     l2_reg: float | None = None,
     has_accuracy: bool = True,
     metric: Metric | None = None,
+    stateful: bool = False,
+    batch_independent_eval: bool | None = None,
 ):
     """Class decorator: attach a :class:`TestProblemSpec` and register the class by name.
 
+    ``batch_independent_eval`` defaults to ``not stateful``.
+
     Raises:
-        ValueError: if the name is taken, or the class has no docstring.
+        ValueError: if the name is taken, the class has no docstring, or a stateful problem
+            is declared batch-independent.
     """
+    if batch_independent_eval is None:
+        batch_independent_eval = not stateful
+    if stateful and batch_independent_eval:
+        raise ValueError(
+            "A stateful test problem cannot have batch_independent_eval=True; "
+            "leave batch_independent_eval unset."
+        )
 
     def decorate(cls: type) -> type:
         name = cls.__name__
@@ -71,11 +99,46 @@ def register_testproblem(
             has_accuracy=has_accuracy,
             metric=metric or ("test_accuracy" if has_accuracy else "test_loss"),
             summary=doc.splitlines()[0],
+            stateful=stateful,
+            batch_independent_eval=batch_independent_eval,
         )
         _REGISTRY[name] = cls
         return cls
 
     return decorate
+
+
+def problem_traits(problem) -> ProblemTraits:
+    """Traits of a problem (class or instance) that runners rely on.
+
+    A class attribute ``stateful`` or ``batch_independent_eval`` set to a bool wins (user
+    problems declare them this way); else the registry spec's value (inherited by subclasses
+    of registered problems); else, for other classes, the traits are inferred: stateful if
+    the class overrides ``_on_phase_start`` (where stateful problems reset their state),
+    batch-independent if it is not stateful and overrides neither ``_loss_and_accuracy``
+    nor ``_compute_loss_and_accuracy``.
+    """
+    from deepobs.pytorch.testproblems.testproblem import TestProblem
+
+    cls = problem if isinstance(problem, type) else type(problem)
+    spec = getattr(cls, "spec", None)  # a subclass of a registered problem inherits it
+    stateful = getattr(cls, "stateful", None)
+    if stateful is None:
+        stateful = (
+            spec.stateful
+            if spec is not None
+            else getattr(cls, "_on_phase_start", None) is not TestProblem._on_phase_start
+        )
+    independent = getattr(cls, "batch_independent_eval", None)
+    if independent is None:
+        if spec is not None:
+            independent = spec.batch_independent_eval
+        else:
+            independent = not stateful and all(
+                getattr(cls, name, None) is getattr(TestProblem, name)
+                for name in ("_loss_and_accuracy", "_compute_loss_and_accuracy")
+            )
+    return ProblemTraits(stateful=bool(stateful), batch_independent_eval=bool(independent))
 
 
 def list_testproblems(pattern: str = "*") -> list[str]:
@@ -107,8 +170,7 @@ def unknown_name_message(name: object, valid: list[str]) -> str:
     close = difflib.get_close_matches(str(name), valid, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     return (
-        f"Unknown test problem {name!r}.{hint} "
-        f"Valid names: {', '.join(valid)}. See `deepobs list`."
+        f"Unknown test problem {name!r}.{hint} Valid names: {', '.join(valid)}. See `deepobs list`."
     )
 
 

@@ -23,9 +23,13 @@ import torch
 from torch import nn
 
 from deepobs.pytorch import datasets
-from deepobs.pytorch.testproblems._layers import Conv2dSame, glorot_uniform_
+from deepobs.pytorch.testproblems._layers import conv2d_same, glorot_uniform_
 from deepobs.pytorch.testproblems._nets_mnist import MNIST_PIXELS, build_initialised
-from deepobs.pytorch.testproblems.testproblem import TestProblem
+from deepobs.pytorch.testproblems.testproblem import (
+    UnregularizedTestproblem,
+    check_reduction,
+    reduce_losses,
+)
 
 LATENT_SIZE = 8
 LEAKY_SLOPE = 0.3
@@ -33,23 +37,21 @@ DROPOUT = 0.2
 FILTERS = 64
 
 
-class ConvTranspose2dSameS1(nn.ConvTranspose2d):
+def conv_transpose_same_s1(c_in: int, c_out: int, kernel: int = 4) -> list[nn.Module]:
     """TF ``SAME`` stride-1 transposed conv with a 4×4 kernel: the output keeps the input size.
 
-    PyTorch's ``padding=1`` gives one row and one column too many; the last ones are cut.
+    PyTorch's ``padding=1`` gives one row and one column too many; a ``ZeroPad2d`` with
+    negative padding cuts the last ones (standard layers only, no subclass).
     """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 4) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride=1, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, C_in, H, W]`` -> ``[B, C_out, H, W]``."""
-        return super().forward(x)[..., :-1, :-1]
+    return [
+        nn.ConvTranspose2d(c_in, c_out, kernel, stride=1, padding=1),
+        nn.ZeroPad2d((0, -1, 0, -1)),
+    ]
 
 
-def _encoder_block(c_in: int, stride: int) -> list[nn.Module]:
-    conv = Conv2dSame(c_in, FILTERS, 4, stride)
-    return [conv, nn.LeakyReLU(LEAKY_SLOPE), nn.Dropout(DROPOUT)]
+def _encoder_block(c_in: int, stride: int, size: int) -> list[nn.Module]:
+    conv = conv2d_same(c_in, FILTERS, 4, stride, size)
+    return [*conv, nn.LeakyReLU(LEAKY_SLOPE), nn.Dropout(DROPOUT)]
 
 
 class VAE(nn.Module):
@@ -58,9 +60,9 @@ class VAE(nn.Module):
     def __init__(self, latent_size: int = LATENT_SIZE) -> None:
         super().__init__()
         self.encoder = nn.Sequential(
-            *_encoder_block(1, 2),  # [B, 64, 14, 14]
-            *_encoder_block(FILTERS, 2),  # [B, 64, 7, 7]
-            *_encoder_block(FILTERS, 1),  # [B, 64, 7, 7]
+            *_encoder_block(1, 2, 28),  # [B, 64, 14, 14]
+            *_encoder_block(FILTERS, 2, 14),  # [B, 64, 7, 7]
+            *_encoder_block(FILTERS, 1, 7),  # pads (1, 2): [B, 64, 7, 7]
             nn.Flatten(),  # [B, 3136]
         )
         self.mean = nn.Linear(FILTERS * 7 * 7, latent_size)
@@ -74,10 +76,10 @@ class VAE(nn.Module):
             nn.ConvTranspose2d(1, FILTERS, 4, stride=2, padding=1),  # [B, 64, 14, 14]
             nn.ReLU(),
             nn.Dropout(DROPOUT),
-            ConvTranspose2dSameS1(FILTERS, FILTERS),  # [B, 64, 14, 14]
+            *conv_transpose_same_s1(FILTERS, FILTERS),  # [B, 64, 14, 14]
             nn.ReLU(),
             nn.Dropout(DROPOUT),
-            ConvTranspose2dSameS1(FILTERS, FILTERS),  # [B, 64, 14, 14], no dropout
+            *conv_transpose_same_s1(FILTERS, FILTERS),  # [B, 64, 14, 14], no dropout
             nn.ReLU(),
             nn.Flatten(),  # [B, 12544]
             nn.Linear(FILTERS * 14 * 14, MNIST_PIXELS),
@@ -100,25 +102,39 @@ def build_vae(device: str | torch.device = "cpu") -> VAE:
 class VAELoss(nn.Module):
     """Per-example squared reconstruction error (summed over pixels) plus KL divergence.
 
+    Called as ``loss(outputs, images)`` with the model's ``outputs = (x_hat, mu, s)``, or
+    as DeepOBS calls its VAE loss, ``loss(x_hat, images, mu, s)``.
+
     Args:
-        reduction: ``"mean"`` (mean over the batch) or ``"none"`` (one loss per example).
+        reduction: ``"mean"`` (over the batch), ``"sum"`` or ``"none"`` (one per example).
     """
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = reduction
+        self.reduction = check_reduction(reduction)
 
-    def forward(self, outputs: tuple[torch.Tensor, ...], images: torch.Tensor) -> torch.Tensor:
-        """Loss of ``outputs = (x_hat, mu, s)`` for the input ``images``."""
-        x_hat, mu, log_std = outputs
-        sse = (x_hat - images.flatten(1)).square().sum(dim=1)
-        kl = -0.5 * (1.0 + 2.0 * log_std - mu.square() - torch.exp(2.0 * log_std)).sum(dim=1)
-        losses = sse + kl
-        return losses.mean() if self.reduction == "mean" else losses
+    def forward(
+        self,
+        outputs: torch.Tensor | tuple[torch.Tensor, ...],
+        images: torch.Tensor,
+        mean: torch.Tensor | None = None,
+        std_dev: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Loss of the reconstruction (and latent ``mean``, log-std ``std_dev``) for ``images``."""
+        if mean is None or std_dev is None:
+            outputs, mean, std_dev = outputs
+        sse = (outputs.flatten(1) - images.flatten(1)).square().sum(dim=1)
+        kl = -0.5 * (1.0 + 2.0 * std_dev - mean.square() - torch.exp(2.0 * std_dev)).sum(dim=1)
+        return reduce_losses(sse + kl, self.reduction)
 
 
-class VAEProblem(TestProblem):
-    """Base of ``mnist_vae`` and ``fmnist_vae``: the data set comes from the registry entry."""
+class VAEProblem(UnregularizedTestproblem):
+    """Base of ``mnist_vae`` and ``fmnist_vae``: the data set comes from the registry entry.
+
+    Not batch-independent in evaluation: the latent noise is drawn in every phase.
+    """
+
+    batch_independent_eval = False
 
     def set_up(self) -> None:
         """Build the data set, the VAE and the loss."""

@@ -10,7 +10,6 @@ kernels only (as TF; the 1.2 port also regularised the dense weights, §9).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from deepobs.pytorch.testproblems._image_problem import (
@@ -18,7 +17,8 @@ from deepobs.pytorch.testproblems._image_problem import (
     build_model,
     conv_kernels,
 )
-from deepobs.pytorch.testproblems._layers import glorot_normal_, tf_resize_bilinear
+from deepobs.pytorch.testproblems._layers import TFResize, glorot_normal_
+from deepobs.pytorch.testproblems.testproblem import WeightRegularizedTestproblem
 
 #: Output channels of the five conv blocks.
 VGG_WIDTHS = (64, 128, 256, 512, 512)
@@ -30,47 +30,46 @@ VGG_INPUT_SIZE = 224
 _FEATURE_SIZE = 7
 
 
-class VGG(nn.Module):
-    """VGG network for ``num_classes`` classes.
+class VGG(nn.Sequential):
+    """VGG network for ``num_classes`` classes: an ``nn.Sequential`` of standard layers.
+
+    Children: ``resize`` (to ``input_size``), ``features`` (the conv blocks), ``pool`` (only
+    when ``input_size`` is not 224) and ``classifier``.
 
     Args:
         depth: 16 or 19.
         num_classes: Number of output logits.
         input_size: Side length the input is resized to. **Test-only**: DeepOBS uses 224; a
-            smaller value makes unit tests cheap. The last feature map is average-pooled to
-            7×7 (the identity at 224), so the weights are the same for any value.
+            smaller value makes unit tests cheap. The last feature map is then average-pooled
+            to 7×7, so the weights are the same for any value.
     """
 
     def __init__(self, depth: int, num_classes: int, *, input_size: int = VGG_INPUT_SIZE):
-        super().__init__()
         if depth not in VGG_BLOCKS:
             raise ValueError(f"VGG depth must be one of {sorted(VGG_BLOCKS)}, got {depth!r}.")
+        super().__init__()
         self.input_size = input_size
+        self.resize = TFResize(input_size)  # [B, 3, 224, 224]
         layers: list[nn.Module] = []
         channels = 3
         for width, n_convs in zip(VGG_WIDTHS, VGG_BLOCKS[depth]):
             for _ in range(n_convs):
-                layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
+                layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU()]
                 channels = width
             layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))  # = TF SAME for a 2×2/2 pool
-        self.features = nn.Sequential(*layers)
+        self.features = nn.Sequential(*layers)  # [B, 512, 7, 7] at input_size 224
+        if input_size != VGG_INPUT_SIZE:
+            self.pool = nn.AdaptiveAvgPool2d(_FEATURE_SIZE)
         self.classifier = nn.Sequential(
             nn.Flatten(),
             nn.Linear(channels * _FEATURE_SIZE**2, 4096),
-            nn.ReLU(inplace=True),
+            nn.ReLU(),
             nn.Dropout(0.5),
             nn.Linear(4096, 4096),
-            nn.ReLU(inplace=True),
+            nn.ReLU(),
             nn.Dropout(0.5),
             nn.Linear(4096, num_classes),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``[B, num_classes]`` of images ``[B, 3, H, W]``."""
-        x = tf_resize_bilinear(x, self.input_size)  # [B, 3, 224, 224]
-        x = self.features(x)  # [B, 512, 7, 7]
-        x = F.adaptive_avg_pool2d(x, _FEATURE_SIZE)  # identity at input_size 224
-        return self.classifier(x)  # [B, num_classes]
+        )  # [B, num_classes]
 
 
 def build_vgg(
@@ -86,7 +85,7 @@ def build_vgg(
     )
 
 
-class VGGProblem(ImageClassificationProblem):
+class VGGProblem(ImageClassificationProblem, WeightRegularizedTestproblem):
     """Base of the VGG problems: subclasses set :attr:`depth` (and ``num_classes``)."""
 
     #: 16 or 19.

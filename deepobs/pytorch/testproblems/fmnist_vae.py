@@ -9,7 +9,13 @@ from deepobs.pytorch.testproblems._registry import register_testproblem
 from deepobs.pytorch.testproblems._vae import VAEProblem
 
 
-@register_testproblem(dataset="fmnist", batch_size=64, num_epochs=100, has_accuracy=False)
+@register_testproblem(
+    dataset="fmnist",
+    batch_size=64,
+    num_epochs=100,
+    has_accuracy=False,
+    batch_independent_eval=False,
+)
 class fmnist_vae(VAEProblem):
     """Convolutional VAE (latent size 8) on Fashion-MNIST; loss = squared error + KL, no accuracy.
 

@@ -9,7 +9,13 @@ from deepobs.pytorch.testproblems._registry import register_testproblem
 from deepobs.pytorch.testproblems._vae import VAEProblem
 
 
-@register_testproblem(dataset="mnist", batch_size=64, num_epochs=50, has_accuracy=False)
+@register_testproblem(
+    dataset="mnist",
+    batch_size=64,
+    num_epochs=50,
+    has_accuracy=False,
+    batch_independent_eval=False,
+)
 class mnist_vae(VAEProblem):
     """Convolutional VAE (latent size 8) on MNIST; loss = squared error + KL, no accuracy.
 

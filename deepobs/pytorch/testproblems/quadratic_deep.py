@@ -12,7 +12,7 @@ from torch import nn
 
 from deepobs.pytorch import datasets
 from deepobs.pytorch.testproblems._registry import register_testproblem
-from deepobs.pytorch.testproblems.testproblem import TestProblem
+from deepobs.pytorch.testproblems.testproblem import UnregularizedTestproblem, reduce_losses
 
 HESSIAN_SEED = 42
 
@@ -45,32 +45,69 @@ def deep_hessian(dim: int = 100, seed: int = HESSIAN_SEED) -> np.ndarray:
     return rot.T @ np.diag(eigenvalues) @ rot
 
 
-class QuadraticModel(nn.Module):
-    """Per-example loss ``0.5 (theta - x)^T Q (theta - x)``; ``theta`` starts at all ones."""
+#: MSE over the ``dim`` outputs is ``(1 / dim) * ||W (theta - x)||^2``; with ``W^T W = c Q``
+#: and ``c = dim / 2`` it is the per-example loss ``0.5 (theta - x)^T Q (theta - x)``.
+def quadratic_scale(hessian: np.ndarray) -> np.ndarray:
+    """``W = sqrt(dim / 2) * L^T`` with ``Q = L L^T`` (Cholesky, in float64)."""
+    dim = hessian.shape[0]
+    return np.sqrt(dim / 2.0) * np.linalg.cholesky(hessian).T
 
-    def __init__(self, hessian: np.ndarray) -> None:
-        super().__init__()
+
+class QuadraticDeepNet(nn.Sequential):
+    """``x -> W (theta - x)`` from two ``nn.Linear`` layers; only ``theta`` is trainable.
+
+    ``shift`` has the frozen weight ``-I`` and the bias ``theta`` (starts at all ones);
+    ``scale`` has the frozen weight ``W`` (:func:`quadratic_scale`) and no bias. With
+    ``nn.MSELoss`` against zero targets the loss of an example is
+    ``0.5 (theta - x)^T Q (theta - x)`` (mean over its ``dim`` outputs).
+
+    Args:
+        hessian: The symmetric positive definite matrix ``Q`` (``dim x dim``).
+    """
+
+    def __init__(self, hessian: np.ndarray | torch.Tensor) -> None:
+        hessian = np.asarray(hessian.cpu() if isinstance(hessian, torch.Tensor) else hessian)
         dim = hessian.shape[0]
-        self.theta = nn.Parameter(torch.ones(dim))
-        self.register_buffer("hessian", torch.from_numpy(hessian.astype(np.float32)))
+        super().__init__()
+        self.shift = nn.Linear(dim, dim, bias=True)
+        self.scale = nn.Linear(dim, dim, bias=False)
+        with torch.no_grad():
+            self.shift.weight.copy_(-torch.eye(dim))
+            self.shift.bias.fill_(1.0)
+            self.scale.weight.copy_(torch.from_numpy(quadratic_scale(hessian)))
+        self.shift.weight.requires_grad_(False)
+        self.scale.weight.requires_grad_(False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, dim] -> [batch]
-        diff = self.theta - x
-        return 0.5 * ((diff @ self.hessian) * diff).sum(dim=1)
+    @property
+    def theta(self) -> nn.Parameter:
+        """The trainable point ``theta`` (the bias of ``shift``)."""
+        return self.shift.bias
 
 
 @register_testproblem(dataset="quadratic", batch_size=128, num_epochs=100, has_accuracy=False)
-class quadratic_deep(TestProblem):
-    """Noisy quadratic in 100 dimensions with 90 small and 10 large Hessian eigenvalues."""
+class quadratic_deep(UnregularizedTestproblem):
+    """Noisy quadratic in 100 dimensions with 90 small and 10 large Hessian eigenvalues.
+
+    As in DeepOBS ``develop``: the model is an ``nn.Sequential`` of two linear layers whose
+    only trainable parameter is ``theta`` (100 values), the loss ``nn.MSELoss`` against zero
+    targets (a batch is ``(x, zeros)``), so ``loss_function(reduction="none")`` gives ``[N, 100]``
+    and BackPACK can extend the problem. Per-example loss ``0.5 (theta - x)^T Q (theta - x)``
+    (the mean of that row); the problem's own ``reduction="none"`` returns these ``[N]``.
+    """
 
     def set_up(self) -> None:
         """Build the data set, the model and the loss."""
         self.data = datasets.quadratic(self._batch_size, data_dir=self._data_dir)
-        self.model = QuadraticModel(deep_hessian())
-        self.loss_function = None  # the model returns the per-example loss itself
+        self.model = QuadraticDeepNet(deep_hessian())
+        self.loss_function = nn.MSELoss
         self._finish_set_up()
 
+    def _prepare_batch(self, batch):
+        inputs = batch[0]
+        return inputs, torch.zeros_like(inputs)
+
     def _loss_and_accuracy(self, batch, reduction):
-        inputs, _ = batch
-        losses = self.model(inputs)
-        return (losses.mean() if reduction == "mean" else losses), None
+        inputs = batch[0]  # targets are zeros, whatever the loader's second entry
+        outputs = self.model(inputs)
+        losses = self.loss_function(reduction="none")(outputs, torch.zeros_like(outputs))
+        return reduce_losses(losses.mean(dim=1), reduction), None

@@ -1,15 +1,25 @@
-"""The ``TestProblem`` base class: a data set, a model, a loss and its L2 regulariser.
+"""Base classes of the test problems: a data set, a model, a loss and its L2 regulariser.
+
+``TestProblem`` is the common base; as in DeepOBS' ``develop`` branch, every problem
+without L2 subclasses :class:`UnregularizedTestproblem` and every other one
+:class:`WeightRegularizedTestproblem`, so ``issubclass(cls, UnregularizedTestproblem)``
+tells them apart.
 
 Two ways to use a problem, both supported:
 
-* DeepOBS 1.2 phase API: ``train_init_op()`` (or ``train_eval_init_op``, ``valid_init_op``,
-  ``test_init_op``), then ``get_batch_loss_and_accuracy()`` until ``StopIteration``.
+* DeepOBS phase API: ``train_init_op()`` (or ``train_eval_init_op``, ``valid_init_op``,
+  ``test_init_op``), then ``get_batch_loss_and_accuracy()`` until ``StopIteration``. It
+  returns the accuracy as a Python float, 0.0 for problems without one (as DeepOBS).
+  ``get_batch_loss_and_accuracy_func()`` draws the batch and returns a closure giving
+  ``(loss, accuracy)`` with the accuracy a 0-d tensor (or ``None``): no host-device sync.
 * Direct: iterate ``tproblem.data.train_loader`` yourself and call
   ``tproblem.loss_and_accuracy(batch)``; set ``tproblem.model.train()``/``eval()`` yourself.
 
-Losses are ``mean(per-example losses) + R`` with ``R = 0.5 * l2_reg * sum(w**2)`` over the
-weights the problem regularises (never biases or batch-norm parameters). The accuracy is a
-0-d tensor (no host-device sync per batch); ``float(acc)`` gives a Python number.
+``loss_function(reduction=...)`` builds the loss module (``nn.CrossEntropyLoss``,
+``nn.MSELoss``, ...) as in DeepOBS. The reductions of the problem's own methods work on
+per-example losses: ``"none"`` gives one loss per example ``[N]``, ``"mean"`` their mean and
+``"sum"`` their sum, plus ``R = 0.5 * l2_reg * sum(w**2)`` over the weights the problem
+regularises (never biases or batch-norm parameters) when regularisation is added.
 """
 
 from __future__ import annotations
@@ -30,6 +40,30 @@ logger = logging.getLogger(__name__)
 
 _WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
 EVAL_PHASES = ("train_eval", "valid", "test")
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction: str) -> str:
+    """Return ``reduction`` if it is ``"mean"``, ``"sum"`` or ``"none"``.
+
+    Raises:
+        ValueError: otherwise.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}. "
+            "Use 'none' for one loss per example."
+        )
+    return reduction
+
+
+def reduce_losses(losses: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Reduce per-example ``losses`` ``[N]`` by ``"mean"``, ``"sum"`` or ``"none"``."""
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
 
 
 class TestProblem:
@@ -50,6 +84,13 @@ class TestProblem:
 
     __test__ = False  # not a pytest test class
     spec = None  # set by @register_testproblem
+    #: Whether the problem carries state from batch to batch (``None``: see
+    #: :func:`~deepobs.pytorch.testproblems.problem_traits`).
+    stateful: bool | None = None
+    #: Whether evaluation losses are means of per-example terms independent of the rest of
+    #: the batch and of random numbers, so evaluation may use any batch size (``None``: see
+    #: :func:`~deepobs.pytorch.testproblems.problem_traits`).
+    batch_independent_eval: bool | None = None
 
     def __init__(
         self,
@@ -99,7 +140,7 @@ class TestProblem:
     def _effective_l2(self, given):
         default = self.spec.l2_reg if self.spec is not None else None
         if self.spec is not None and default is None:
-            if given is not None:
+            if given:
                 warnings.warn(
                     f"Test problem {self.spec.name!r} has no regularisation; "
                     f"l2_reg={given!r} is ignored.",
@@ -175,8 +216,8 @@ class TestProblem:
     def _on_phase_start(self, phase: str) -> None:
         """Hook for stateful problems (e.g. reset a recurrent state); nothing by default."""
 
-    def _get_next_batch(self) -> tuple[torch.Tensor, ...]:
-        """Return the next batch of the current phase on the device.
+    def next_batch(self) -> tuple[torch.Tensor, ...]:
+        """Return the next batch ``(inputs, targets)`` of the current phase on the device.
 
         Raises:
             StopIteration: at the end of the phase.
@@ -186,8 +227,16 @@ class TestProblem:
             raise RuntimeError("No phase started; call train_init_op() (or another *_init_op).")
         return self._batch_to_device(next(self._iterator))
 
+    def _get_next_batch(self) -> tuple[torch.Tensor, ...]:
+        """DeepOBS name of :meth:`next_batch` (used by code written for DeepOBS)."""
+        return self.next_batch()
+
     def _batch_to_device(self, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-        return tuple(t.to(self._device, non_blocking=True) for t in batch)
+        return self._prepare_batch(tuple(t.to(self._device, non_blocking=True) for t in batch))
+
+    def _prepare_batch(self, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """Turn a loader's batch into ``(inputs, targets)`` for the model and the loss."""
+        return batch
 
     def get_batch_loss_and_accuracy_func(
         self, reduction: str = "mean", add_regularization_if_available: bool = True
@@ -195,8 +244,15 @@ class TestProblem:
         """Draw the next batch and return a closure that evaluates loss and accuracy on it.
 
         The closure can be called several times (line searches): it always uses the same
-        batch. In evaluation phases it runs without autograd.
+        batch. In evaluation phases it runs without autograd. It returns ``(loss, accuracy)``
+        with the accuracy a 0-d tensor, or ``None`` for problems without one: no host-device
+        synchronisation.
+
+        Args:
+            reduction: ``"mean"``, ``"sum"`` or ``"none"`` (one loss per example).
+            add_regularization_if_available: Add the L2 term ``R``.
         """
+        check_reduction(reduction)
         batch = self._get_next_batch()
         grad = self.phase == "train"
 
@@ -210,9 +266,18 @@ class TestProblem:
 
     def get_batch_loss_and_accuracy(
         self, reduction: str = "mean", add_regularization_if_available: bool = True
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Loss and accuracy on the next batch of the current phase."""
-        return self.get_batch_loss_and_accuracy_func(reduction, add_regularization_if_available)()
+    ) -> tuple[torch.Tensor, float]:
+        """Loss and accuracy on the next batch of the current phase (DeepOBS phase API).
+
+        Calls ``self.get_batch_loss_and_accuracy_func(...)()``, so a replacement of that
+        method (e.g. on the instance) takes effect. The accuracy is a Python float, 0.0 for
+        problems without accuracy, as in DeepOBS (this synchronises with the device; the
+        closure of :meth:`get_batch_loss_and_accuracy_func` does not).
+        """
+        loss, accuracy = self.get_batch_loss_and_accuracy_func(
+            reduction=reduction, add_regularization_if_available=add_regularization_if_available
+        )()
+        return loss, accuracy_as_float(accuracy)
 
     # ------------------------------------------------------------------ direct API
     def loss_and_accuracy(
@@ -222,7 +287,8 @@ class TestProblem:
 
         Args:
             batch: A batch as a loader yields it (moved to the device here).
-            reduction: ``"mean"`` for a scalar, ``"none"`` for per-example losses.
+            reduction: ``"mean"`` or ``"sum"`` for a scalar, ``"none"`` for per-example
+                losses.
             add_regularization: Add the L2 term ``R``.
         """
         return self._compute_loss_and_accuracy(
@@ -230,21 +296,26 @@ class TestProblem:
         )
 
     def _compute_loss_and_accuracy(self, batch, reduction, add_regularization):
-        if reduction not in ("mean", "none"):
-            raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}.")
+        check_reduction(reduction)
         loss, accuracy = self._loss_and_accuracy(batch, reduction)
         if add_regularization and self._l2_reg:
             loss = loss + self.get_regularization_loss()
         return loss, accuracy
 
     def _loss_and_accuracy(self, batch, reduction):
-        """Data loss and accuracy of a classification batch; override for other problems."""
+        """Data loss and accuracy of a classification batch; override for other problems.
+
+        ``reduction`` is ``"mean"``, ``"sum"`` or ``"none"`` (per-example losses ``[N]``).
+        """
         inputs, labels = batch
         outputs = self.model(inputs)
         loss = self.loss_function(reduction=reduction)(outputs, labels)
         accuracy = None
         if self.spec is None or self.spec.has_accuracy:
-            accuracy = (outputs.argmax(dim=1) == labels).float().mean()
+            predictions = outputs.argmax(dim=1)
+            # Class-index targets only (a user problem may regress float targets).
+            if not labels.is_floating_point() and labels.shape == predictions.shape:
+                accuracy = (predictions == labels).float().mean()
         return loss, accuracy
 
     # ------------------------------------------------------------------ regularisation
@@ -276,3 +347,40 @@ class TestProblem:
     def num_parameters(self) -> int:
         """Number of trainable parameters of the model."""
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+
+
+def accuracy_as_float(accuracy) -> float:
+    """A closure's accuracy (0-d tensor, number or ``None``) as DeepOBS' float (``None``: 0.0)."""
+    if accuracy is None:
+        return 0.0
+    return float(accuracy)
+
+
+class UnregularizedTestproblem(TestProblem):
+    """Base of the problems without regularisation (DeepOBS ``develop`` name).
+
+    Every parameter is in the group of factor 0.0; a given ``l2_reg`` other than 0 is
+    ignored with a warning, and :attr:`l2_reg` is ``None``.
+    """
+
+    def _effective_l2(self, given):
+        if given:
+            warnings.warn(
+                f"Test problem {type(self).__name__!r} has no regularisation; "
+                f"l2_reg={given!r} is ignored.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return None
+
+    def get_regularization_groups(self) -> dict[float, list[nn.Parameter]]:
+        """All parameters under factor 0.0 (nothing is regularised)."""
+        return {0.0: list(self.model.parameters())}
+
+
+class WeightRegularizedTestproblem(TestProblem):
+    """Base of the problems with an L2 term on their weights (DeepOBS ``develop`` name).
+
+    The regularised set is :meth:`_regularized_parameters` (by default the weight of every
+    linear and conv layer; never biases or batch-norm parameters).
+    """

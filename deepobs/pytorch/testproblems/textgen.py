@@ -13,7 +13,7 @@ from deepobs.pytorch.testproblems._char_rnn import CharRNNProblem
 from deepobs.pytorch.testproblems._registry import register_testproblem
 
 
-@register_testproblem(dataset="ptb", batch_size=50, num_epochs=100)
+@register_testproblem(dataset="ptb", batch_size=50, num_epochs=100, stateful=True)
 class textgen(CharRNNProblem):
     r"""Two-layer character LSTM (128 units) on Penn Treebank, 50-character windows.
 

@@ -26,7 +26,7 @@ DEPRECATION_MESSAGE = (
 )
 
 
-@register_testproblem(dataset="tolstoi", batch_size=50, num_epochs=200)
+@register_testproblem(dataset="tolstoi", batch_size=50, num_epochs=200, stateful=True)
 class tolstoi_char_rnn(CharRNNProblem):
     """Two-layer character LSTM (128 units) on War and Peace; deprecated, use ``textgen``.
 

@@ -14,7 +14,11 @@ from torch import nn
 
 from deepobs.pytorch import datasets
 from deepobs.pytorch.testproblems._registry import register_testproblem
-from deepobs.pytorch.testproblems.testproblem import TestProblem
+from deepobs.pytorch.testproblems.testproblem import (
+    UnregularizedTestproblem,
+    check_reduction,
+    reduce_losses,
+)
 
 
 def rosenbrock(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -43,10 +47,27 @@ class TwoDModel(nn.Module):
         self.bias = nn.Parameter(torch.tensor(start[1]))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # [batch] -> [batch]
+        """Per-example loss ``f(u, v) + u·x + v·y`` of the inputs ``x`` and ``y``."""
         return self.func(self.weight, self.bias) + self.weight * x + self.bias * y
 
 
-class _TwoDProblem(TestProblem):
+class ReduceOutputs(nn.Module):
+    """Loss module of models that output their per-example losses: reduces them.
+
+    Args:
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+    """
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = check_reduction(reduction)
+
+    def forward(self, outputs: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
+        """Reduce the per-example losses ``outputs`` (``targets`` are not used)."""
+        return reduce_losses(outputs, self.reduction)
+
+
+class _TwoDProblem(UnregularizedTestproblem):
     """Shared set-up of the 2-D problems."""
 
     func: Callable
@@ -56,13 +77,12 @@ class _TwoDProblem(TestProblem):
         """Build the data set, the model and the loss."""
         self.data = datasets.two_d(self._batch_size, data_dir=self._data_dir)
         self.model = TwoDModel(type(self).func, type(self).start)
-        self.loss_function = None  # the model returns the per-example loss itself
+        self.loss_function = ReduceOutputs  # the model returns the per-example loss itself
         self._finish_set_up()
 
     def _loss_and_accuracy(self, batch, reduction):
         x, y = batch
-        losses = self.model(x, y)
-        return (losses.mean() if reduction == "mean" else losses), None
+        return self.loss_function(reduction=reduction)(self.model(x, y)), None
 
 
 @register_testproblem(dataset="two_d", has_accuracy=False)

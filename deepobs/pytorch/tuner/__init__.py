@@ -8,7 +8,8 @@
   :class:`SearchSpace`, in SQLite (embedded) or PostgreSQL studies shared by any number of
   workers; see :mod:`deepobs.pytorch.tuner.optuna_search` for how to start workers.
 
-Importing this package does not import Optuna.
+The same classes are importable under DeepOBS' top-level names, ``from deepobs.tuner import
+GridSearch, RandomSearch``. Importing this package does not import Optuna.
 """
 
 from __future__ import annotations

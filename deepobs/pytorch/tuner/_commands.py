@@ -1,37 +1,15 @@
-"""Command lines for one run each: ``deepobs run ...`` or a DeepOBS runner script."""
+"""Command lines for one run each: ``deepobs run ...`` or a DeepOBS runner script.
+
+The option flags come from the one table of options (:mod:`deepobs.pytorch.runners.options`),
+so every option a command line carries is one the receiving parser accepts.
+"""
 
 from __future__ import annotations
 
 import importlib
 import shlex
 
-#: run() keyword -> ``deepobs run`` option taking a value (lists become several values).
-VALUE_FLAGS = {
-    "num_epochs": "--num-epochs",
-    "batch_size": "--batch-size",
-    "l2_reg": "--l2-reg",
-    "weight_decay": "--l2-reg",
-    "data_dir": "--data-dir",
-    "device": "--device",
-    "train_log_interval": "--train-log-interval",
-    "lr_sched_epochs": "--lr-sched-epochs",
-    "lr_sched_factors": "--lr-sched-factors",
-    "grad_accumulation": "--grad-accumulation",
-    "checkpoint_every": "--checkpoint-every",
-    "amp": "--amp",
-    "eval_batch_size": "--eval-batch-size",
-    "tb_log_dir": "--tb-log-dir",
-}
-#: run() keyword -> ``deepobs run`` switch (written when the value is true).
-SWITCHES = {
-    "print_train_iter": "--print-train-iter",
-    "no_logs": "--no-logs",
-    "skip_if_exists": "--skip-if-exists",
-    "resume": "--resume",
-    "tb_log": "--tb-log",
-    "compile": "--compile",
-    "channels_last": "--channels-last",
-}
+from deepobs.pytorch.runners import options
 
 
 def importable_path(cls: type) -> str:
@@ -57,27 +35,6 @@ def importable_path(cls: type) -> str:
     return f"{module}.{name}"
 
 
-def _values(value) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
-
-
-def _options(kwargs: dict, flags: dict, switches: dict) -> list[str]:
-    args = []
-    for key, value in kwargs.items():
-        if value is None:
-            continue
-        if key in switches:
-            args += [switches[key]] if value else []
-        elif key in flags:
-            args += [flags[key], *_values(value)]
-        else:
-            raise ValueError(
-                f"Cannot write {key}={value!r} on a command line; known options: "
-                f"{sorted({*flags, *switches})}."
-            )
-    return args
-
-
 def deepobs_run_command(
     testproblem: str,
     optimizer_class: type,
@@ -98,7 +55,7 @@ def deepobs_run_command(
     for key, value in hyperparams.items():
         args += ["--hp", f"{key}={value!r}"]
     args += ["--random-seed", str(random_seed), "--output-dir", str(output_dir)]
-    return shlex.join(args + _options(kwargs, VALUE_FLAGS, SWITCHES))
+    return shlex.join(args + options.command_flags(kwargs, script=False))
 
 
 def script_command(
@@ -110,9 +67,10 @@ def script_command(
         if isinstance(value, bool):
             args += [f"--{key}"] if value else []  # store_true flags
         else:
-            args += [f"--{key}", *_values(value)]
+            args += (
+                [f"--{key}", *(str(v) for v in value)]
+                if isinstance(value, list | tuple)
+                else [f"--{key}", str(value)]
+            )
     args += ["--random_seed", str(random_seed), "--output_dir", str(output_dir)]
-    flags = {k: "--" + k for k in VALUE_FLAGS if k not in ("l2_reg", "device")}
-    flags["l2_reg"] = "--weight_decay"
-    switches = {k: "--" + k for k in ("print_train_iter", "no_logs", "tb_log")}
-    return shlex.join(args + _options(kwargs, flags, switches))
+    return shlex.join(args + options.command_flags(kwargs, script=True))

@@ -1,4 +1,4 @@
-"""Hyperparameter search on Optuna: TPE, random or grid sampling over a JSON search space.
+r"""Hyperparameter search on Optuna: TPE, random or grid sampling over a JSON search space.
 
 Needs the ``tuner`` extra (``pip install "deepobs[tuner]"``; PostgreSQL also ``psycopg2``).
 CLI: ``deepobs tune TESTPROBLEM --optimizer torch.optim.SGD --space space.json --trials 50``.
@@ -11,9 +11,9 @@ workers share a study through its storage (Optuna's own distributed mode):
 * Many machines: any SQLAlchemy URL, e.g. PostgreSQL. Create an empty database once, then
   start the same command on every machine or GPU, with a shared ``--output-dir``::
 
-      CUDA_VISIBLE_DEVICES=0 deepobs tune cifar10_3c3d --optimizer torch.optim.SGD \\
-          --space space.json --trials 100 --study-name c10_sgd \\
-          --storage postgresql+psycopg2://user:password@dbhost/deepobs \\
+      CUDA_VISIBLE_DEVICES=0 deepobs tune cifar10_3c3d --optimizer torch.optim.SGD \
+          --space space.json --trials 100 --study-name c10_sgd \
+          --storage postgresql+psycopg2://user:password@dbhost/deepobs \
           --output-dir /shared/results &
 
   ``postgresql+psycopg2://`` uses ``psycopg2-binary``; plain ``postgresql://`` means psycopg 3
@@ -23,7 +23,11 @@ workers share a study through its storage (Optuna's own distributed mode):
 trials (finished or running); a killed worker's trial is marked failed after a few minutes
 (heartbeat) and no longer counts. Workers must agree on the problem, optimizer, space, metric,
 seed and setting (epochs, batch size, L2, training parameters); a worker asking for a
-different study under the same name is refused.
+different study under the same name is refused. Workers given the same ``sampler_seed`` still
+propose different trials: each claims a worker slot in the storage, the first worker of a new
+study samples with the seed itself and every other one with a seed derived from it. With
+``rerun_best`` each seed is claimed in the storage by one worker, so several workers share the
+reruns without running a seed twice.
 
 **Trials.** Each trial is a normal run: it writes its results file to the results tree and
 the study records its path (trial user attributes ``results_path``, ``status``,
@@ -49,7 +53,8 @@ from dataclasses import dataclass
 from deepobs.pytorch.runners import StandardRunner
 from deepobs.pytorch.runners._results import to_json_value
 from deepobs.pytorch.testproblems import get_testproblem_class
-from deepobs.pytorch.tuner import _study
+from deepobs.pytorch.tuner import _claims, _study
+from deepobs.pytorch.tuner._checks import check_data_available, check_run_setting
 from deepobs.pytorch.tuner._commands import importable_path
 from deepobs.pytorch.tuner.space import SearchSpace
 
@@ -109,6 +114,14 @@ class StudyOptions:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}.")
         if self.pruner not in PRUNERS:
             raise ValueError(f"pruner must be one of {PRUNERS}, got {self.pruner!r}.")
+        seed = self.sampler_seed
+        if seed is not None and (
+            not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32
+        ):
+            raise ValueError(
+                f"sampler_seed (--sampler-seed) must be an integer in [0, 2**32) or None, got "
+                f"{seed!r}."
+            )
 
 
 class OptunaSearch:
@@ -162,13 +175,36 @@ class OptunaSearch:
         metric = self._metric(testproblem, options.metric)
         if options.sampler == "grid":
             grid = self.space.grid()
-            n_trials = n_trials or math.prod(len(v) for v in grid.values())
+            if n_trials is None:
+                n_trials = math.prod(len(v) for v in grid.values())
         if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
-            raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}.")
+            raise ValueError(f"n_trials (--trials) must be a positive integer, got {n_trials!r}.")
+        check_run_setting(random_seed=random_seed, **run_kwargs)
+        check_data_available(testproblem, run_kwargs.get("data_dir"))
         config = self._config(testproblem, metric, random_seed, run_kwargs)
-        study = _study.open_study(optuna, options, config, output_dir, self.space)
-        objective = _Objective(self, testproblem, metric, random_seed, output_dir, run_kwargs)
-        objective.prune = options.pruner != "none"
+        study, slot = _study.open_study(optuna, options, config, output_dir, self.space)
+        try:
+            self._optimize(
+                optuna,
+                study,
+                n_trials,
+                show_progress,
+                _Objective(
+                    self,
+                    testproblem,
+                    metric,
+                    random_seed,
+                    output_dir,
+                    run_kwargs,
+                    prune=options.pruner != "none",
+                ),
+            )
+        finally:
+            _study.close_study(study, slot)
+        return study
+
+    @staticmethod
+    def _optimize(optuna, study, n_trials: int, show_progress: bool, objective) -> None:
         counted = (
             optuna.trial.TrialState.COMPLETE,
             optuna.trial.TrialState.PRUNED,
@@ -178,7 +214,7 @@ class OptunaSearch:
             logger.info(
                 "study %r already holds %d trials; nothing to do", study.study_name, n_trials
             )
-            return study
+            return
         with _study.progress_bar(n_trials, show_progress) as bar:
             study.optimize(
                 objective,
@@ -188,18 +224,20 @@ class OptunaSearch:
                     lambda s, t: _study.update_bar(bar, s),
                 ],
             )
-        return study
 
     def rerun_best(self, study, output_dir="./results", seeds=None, **run_kwargs) -> list[dict]:
         """Rerun the study's best setting with more seeds (DeepOBS: 43-51 after seed 42).
 
-        Seeds whose results exist are skipped, so several workers may call this. The setting
-        (epochs, batch size, ...) is the study's; ``run_kwargs`` add e.g. ``device``.
+        Seeds whose results exist, and seeds another worker is rerunning (each seed is claimed
+        atomically in the study's storage), are skipped, so several workers may call this at
+        once. The setting (epochs, batch size, ...) is the study's; ``run_kwargs`` add e.g.
+        ``device``.
 
         Args:
             study: A study made by :meth:`tune`.
             output_dir: The results folder of the study's trials.
             seeds: Default: the tuning seed + 1 ... + 9.
+            **run_kwargs: More ``run()`` arguments for this worker (e.g. ``device``).
 
         Returns:
             The results dicts of the runs made (skipped seeds have none).
@@ -215,16 +253,24 @@ class OptunaSearch:
             {k: {"type": type(v)} for k, v in hyperparams.items()},
             optimizer_name=self.optimizer_name,
         )
+        optuna, storage = require_optuna(), study._storage
         results = []
         for s in seeds if seeds is not None else range(seed + 1, seed + 10):
-            result = runner.run(
-                testproblem=config["testproblem"],
-                hyperparams=hyperparams,
-                random_seed=s,
-                output_dir=output_dir,
-                skip_if_exists=True,
-                **{**run_kwargs, **config["setting"]},
-            )
+            claim = f"{study.study_name}::rerun-seed-{s}"
+            if not _claims.claim(optuna, storage, claim):  # another worker runs this seed
+                logger.info("seed %d is being rerun by another worker; skipped", s)
+                continue
+            try:
+                result = runner.run(
+                    testproblem=config["testproblem"],
+                    hyperparams=hyperparams,
+                    random_seed=s,
+                    output_dir=output_dir,
+                    skip_if_exists=True,
+                    **{**run_kwargs, **config["setting"]},
+                )
+            finally:  # the result file now marks the seed as done
+                _claims.release(storage, claim)
             if result is not None:
                 results.append(result)
         return results
@@ -265,10 +311,12 @@ class OptunaSearch:
 class _Objective:
     """One trial = one run; returns its final metric value."""
 
-    def __init__(self, search: OptunaSearch, testproblem, metric, seed, output_dir, run_kwargs):
+    def __init__(
+        self, search: OptunaSearch, testproblem, metric, seed, output_dir, run_kwargs, prune
+    ):
         self.search, self.testproblem, self.metric = search, testproblem, metric
         self.seed, self.output_dir, self.run_kwargs = seed, output_dir, run_kwargs
-        self.prune = False
+        self.prune = prune
 
     def __call__(self, trial) -> float:
         optuna = require_optuna()

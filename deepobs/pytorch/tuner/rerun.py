@@ -1,55 +1,63 @@
 """Choosing the best setting from results files and rerunning it with more seeds.
 
 The DeepOBS protocol tunes with one seed (42) per setting, picks the best setting by its
-**validation** metric and reruns it with seeds 43-51 (10 seeds in all). The reader here
-needs no extra packages: it reads the JSON files of ``<results>/<testproblem>/<optimizer>``
-(this package's files and DeepOBS 1.2's, ``NaN`` tokens included).
+**validation** metric and reruns it with seeds 43-51 (10 seeds in all). Files are read by
+:mod:`deepobs.pytorch.results.read` and ranked by :mod:`deepobs.pytorch.results.select`, the
+same reader and protocol as the analyzer's (settings compared on their common seeds, the same
+metric fallback and tie-break), so both pick the same setting. Needs no extra packages.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from deepobs.pytorch.results import select as protocol
+from deepobs.pytorch.results.read import Run, read_runs
+from deepobs.pytorch.results.select import SettingCurves
+
 logger = logging.getLogger(__name__)
 
-MODES = ("final", "best")
+MODES = protocol.MODES
 DEFAULT_RERUN_SEEDS = tuple(range(43, 52))
 
 
 @dataclass
 class Setting:
-    """One setting folder and the parsed results files of its seeds."""
+    """One setting (normally one folder) and the runs of its seeds."""
 
     folder: Path
-    runs: list[dict]
+    runs: list[Run]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.folder.name
 
     @property
     def hyperparams(self) -> dict:
         """The optimizer's hyperparameters of this setting."""
-        return dict(self.runs[0]["optimizer_hyperparams"])
+        return dict(self.runs[0].hyperparams)
 
     @property
     def training_params(self) -> dict:
         """The training parameters of this setting."""
-        return dict(self.runs[0].get("training_params") or {})
+        return dict(self.runs[0].training_params)
 
     def curves(self, metric: str) -> np.ndarray | None:
         """``[seeds, epochs]`` values of ``metric`` (NaN where null), ``None`` if missing."""
-        if not all(run.get(metric) for run in self.runs):
+        if not all(metric in run.curves for run in self.runs):
             return None
-        return np.array(
-            [[math.nan if v is None else v for v in run[metric]] for run in self.runs], dtype=float
-        )
+        return np.stack([run.curves[metric] for run in self.runs])
 
 
 def read_settings(optimizer_path: str | Path) -> list[Setting]:
-    """Every setting folder under ``<results>/<testproblem>/<optimizer>`` with results files.
+    """Every setting with results files under ``<results>/<testproblem>/<optimizer>``.
+
+    Files that cannot be read (e.g. truncated JSON) are skipped with a warning naming them.
 
     Raises:
         FileNotFoundError: if ``optimizer_path`` is not a folder.
@@ -60,41 +68,30 @@ def read_settings(optimizer_path: str | Path) -> list[Setting]:
             f"No results folder {str(path)!r}. Pass <output_dir>/<testproblem>/<optimizer_name> "
             "of a finished tuning run."
         )
-    settings = []
-    for folder in sorted(p for p in path.iterdir() if p.is_dir()):
-        runs = [json.loads(f.read_text()) for f in sorted(folder.glob("random_seed__*.json"))]
-        if runs:
-            settings.append(Setting(folder, runs))
-    return settings
+    runs, _ = read_runs(path)
+    groups: dict[str, list[Run]] = defaultdict(list)
+    for run in sorted(runs, key=lambda r: (r.setting, r.random_seed)):
+        groups[run.setting].append(run)
+    return [Setting(runs[0].path.parent, runs, name) for name, runs in sorted(groups.items())]
 
 
-def resolve_metric(settings: list[Setting], metric: str) -> str:
-    """``metric`` if every setting has it, else ``valid_losses``, else ``test_losses``."""
-    for candidate in (metric, "valid_losses", "test_losses"):
-        if all(s.curves(candidate) is not None for s in settings):
-            if candidate != metric:
-                level = logging.WARNING if candidate.startswith("test") else logging.INFO
-                logger.log(level, "%s missing, ranking settings by %s", metric, candidate)
-            return candidate
-    raise ValueError(f"The results hold neither {metric!r}, 'valid_losses' nor 'test_losses'.")
+def resolve_metric(settings: list[Setting], metric: str | None) -> str:
+    """``metric`` if every setting has it, else the protocol's fallback.
 
+    The fallback is the same split's loss, the test list of the same kind, the test loss (see
+    :func:`deepobs.pytorch.results.select.resolve_metric`).
 
-def score(setting: Setting, metric: str, mode: str) -> float:
-    """The setting's mean over seeds of ``metric``: final value, or best over epochs.
-
-    NaN if any seed diverged (a diverged setting ranks below every finite one).
+    Raises:
+        ValueError: if ``settings`` is empty or no fallback exists.
     """
-    curves = setting.curves(metric)
-    if any(run.get("status") == "diverged" for run in setting.runs) or np.isnan(curves).any():
-        return math.nan
-    mean = curves.mean(axis=0)
-    if mode == "final":
-        return float(mean[-1])
-    return float(mean.max() if _higher_is_better(metric) else mean.min())
+    if not settings:
+        raise ValueError("No settings with results files to rank.")
+    available = set.intersection(*(set(r.curves) for s in settings for r in s.runs))
+    return protocol.resolve_metric(metric, available, _context(settings))
 
 
 def rank_settings(settings: list[Setting], metric: str, mode: str = "final") -> list[Setting]:
-    """Settings sorted best first by :func:`score`; diverged settings last.
+    """Settings sorted best first by the shared protocol (compared on their common seeds).
 
     Raises:
         ValueError: for an unknown ``mode`` or an empty list.
@@ -103,13 +100,14 @@ def rank_settings(settings: list[Setting], metric: str, mode: str = "final") -> 
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
     if not settings:
         raise ValueError("No settings with results files to rank.")
-    sign = -1.0 if _higher_is_better(metric) else 1.0
-
-    def key(setting: Setting) -> tuple[bool, float]:
-        value = score(setting, metric, mode)
-        return (math.isnan(value), sign * value if not math.isnan(value) else 0.0)
-
-    return sorted(settings, key=key)
+    by_name = {s.name: s for s in settings}
+    ranking = protocol.rank_settings(
+        [SettingCurves.from_runs(s.name, s.runs, metric) for s in settings],
+        metric,
+        mode,
+        _context(settings),
+    )
+    return [by_name[row.setting] for row in ranking]
 
 
 def rerun_setting(
@@ -120,7 +118,7 @@ def rerun_setting(
     seeds=DEFAULT_RERUN_SEEDS,
     rank: int = 1,
     mode: str = "final",
-    metric: str = "valid_accuracies",
+    metric: str | None = "valid_accuracies",
     **run_kwargs,
 ) -> list[dict]:
     """Rerun the ``rank``-th best setting of ``optimizer_path`` with ``seeds`` (DeepOBS 1.2).
@@ -138,7 +136,9 @@ def rerun_setting(
         seeds: Random seeds of the reruns (default 43-51).
         rank: 1 for the best setting, 2 for the second best, ...
         mode: ``"final"`` (last value) or ``"best"`` (best value over epochs).
-        metric: Selection metric (a results list name).
+        metric: Selection metric (a results list name; ``None``: validation accuracy, else
+            validation loss).
+        **run_kwargs: Passed on to ``run()`` (``device``, ``data_dir``, ...).
 
     Returns:
         The results dicts of the reruns.
@@ -152,7 +152,7 @@ def rerun_setting(
     if not 1 <= rank <= len(ranked):
         raise ValueError(f"rank must be between 1 and {len(ranked)} (settings found), got {rank}.")
     chosen = ranked[rank - 1]
-    logger.info("rerunning %s with seeds %s", chosen.folder.name, list(seeds))
+    logger.info("rerunning %s with seeds %s", chosen.name, list(seeds))
     names = dict(hyperparam_names)
     hyperparams = {
         k: tuple(v) if names.get(k, {}).get("type") in (tuple, list) and isinstance(v, list) else v
@@ -160,14 +160,16 @@ def rerun_setting(
     }
     first = chosen.runs[0]
     setting_kwargs = {
-        "batch_size": first["batch_size"],
-        "num_epochs": first["num_epochs"],
-        "l2_reg": first.get("weight_decay"),
+        "batch_size": first.batch_size,
+        "num_epochs": first.num_epochs,
+        "l2_reg": first.weight_decay,
         **chosen.training_params,
     }
     results = []
     for seed in seeds:
-        instance = runner(optimizer_class, names, optimizer_name=optimizer_path.name)
+        from deepobs.pytorch.tuner.search import make_runner  # search imports this module
+
+        instance = make_runner(runner, optimizer_class, names, optimizer_path.name)
         results.append(
             instance.run(
                 testproblem=optimizer_path.parent.name,
@@ -180,5 +182,8 @@ def rerun_setting(
     return results
 
 
-def _higher_is_better(metric: str) -> bool:
-    return "accurac" in metric
+def _context(settings: list[Setting]) -> str:
+    if not settings:
+        return "tuning results"
+    run = settings[0].runs[0]
+    return f"{run.testproblem}/{run.optimizer}"

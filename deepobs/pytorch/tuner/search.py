@@ -16,18 +16,37 @@ from pathlib import Path
 
 import numpy as np
 
+from deepobs import config
 from deepobs.pytorch.runners import StandardRunner
+from deepobs.pytorch.testproblems._sets import PROBLEM_SETS
 from deepobs.pytorch.tuner import _commands
 from deepobs.pytorch.tuner.rerun import rerun_setting
 
 logger = logging.getLogger(__name__)
 
-#: The DeepOBS benchmark sets (reference §6).
-TEST_SETS = {
-    "small": ("quadratic_deep", "mnist_vae", "fmnist_2c2d", "cifar10_3c3d"),
-    "large": ("fmnist_vae", "cifar100_allcnnc", "svhn_wrn164", "tolstoi_char_rnn"),
-}
-_RERUN_KEYS = ("data_dir", "device", "train_log_interval", "print_train_iter", "no_logs")
+#: The named problem sets as shipped (:mod:`deepobs.pytorch.testproblems._sets`);
+#: ``tune_on_testset("small")`` reads the current small/large sets from
+#: :func:`deepobs.config.get_small_test_set` / ``get_large_test_set``.
+TEST_SETS = PROBLEM_SETS
+_RERUN_KEYS = (
+    "data_dir",
+    "device",
+    "train_log_interval",
+    "print_train_iter",
+    "no_logs",
+    "skip_if_exists",
+)
+
+
+def make_runner(runner, optimizer_class, hyperparam_names, optimizer_name: str):
+    """Instantiate ``runner`` the way DeepOBS does, ``runner(optimizer_class, hyperparam_names)``.
+
+    ``optimizer_name`` is passed only when it differs from the class name, so runner
+    subclasses written for DeepOBS (whose ``__init__`` has no such argument) work unchanged.
+    """
+    if optimizer_name == optimizer_class.__name__:
+        return runner(optimizer_class, hyperparam_names)
+    return runner(optimizer_class, hyperparam_names, optimizer_name=optimizer_name)
 
 
 class Tuner(abc.ABC):
@@ -90,8 +109,8 @@ class Tuner(abc.ABC):
         """
         results = []
         for hyperparams in self._sample(random_seed):
-            runner = self._runner(
-                self._optimizer_class, self._hyperparam_names, optimizer_name=self._optimizer_name
+            runner = make_runner(
+                self._runner, self._optimizer_class, self._hyperparam_names, self._optimizer_name
             )
             results.append(
                 runner.run(
@@ -121,7 +140,7 @@ class Tuner(abc.ABC):
         rerun_best_setting: bool = False,
         **kwargs,
     ) -> None:
-        """Tune on every problem of ``testset`` (``"small"``, ``"large"`` or a list of names).
+        """Tune on every problem of ``testset`` (``"small"``, ``"large"``, ``"ladder"`` or names).
 
         Each problem uses its own batch size, epochs and L2 factor.
 
@@ -134,9 +153,16 @@ class Tuner(abc.ABC):
                 f"tune_on_testset uses each problem's defaults; remove {fixed} (or call tune() "
                 "per problem)."
             )
-        problems = TEST_SETS.get(testset, testset) if isinstance(testset, str) else testset
+        current = {
+            **PROBLEM_SETS,
+            "small": config.get_small_test_set(),
+            "large": config.get_large_test_set(),
+        }
+        problems = current.get(testset, testset) if isinstance(testset, str) else testset
         if isinstance(problems, str):
-            raise ValueError(f"Unknown test set {testset!r}; use 'small', 'large' or a list.")
+            raise ValueError(
+                f"Unknown test set {testset!r}; use one of {', '.join(current)} or a list."
+            )
         for testproblem in problems:
             self.tune(testproblem, output_dir, random_seed, rerun_best_setting, **kwargs)
 

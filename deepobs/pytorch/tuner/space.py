@@ -74,6 +74,8 @@ class Dimension:
             points = np.logspace(math.log10(self.low), math.log10(self.high), self.num)
         else:
             points = np.linspace(self.low, self.high, self.num)
+        # Rounding can put an end point a hair outside the range (Optuna then warns).
+        points = np.clip(points, self.low, self.high)
         if self.integer:
             return sorted({int(round(p)) for p in points})
         return [float(p) for p in points]
@@ -112,10 +114,19 @@ class SearchSpace:
                 '{"lr": {"min": 1e-5, "max": 1.0, "scaling": "log"}}.'
             )
         try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"Search space file {str(path)!r} is not valid JSON: {err}") from err
-        return cls.from_dict(data)
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(
+                f"Search space file {str(path)!r} is not valid JSON ({type(err).__name__}: "
+                f"{err}). Write a JSON object, e.g. "
+                '{"lr": {"min": 1e-5, "max": 1.0, "scaling": "log"}}.'
+            ) from err
+        except OSError as err:  # a folder, no permission
+            raise ValueError(f"Search space file {str(path)!r} cannot be read: {err}.") from err
+        try:
+            return cls.from_dict(data)
+        except ValueError as err:
+            raise ValueError(f"Search space file {str(path)!r}: {err}") from err
 
     @property
     def names(self) -> list[str]:
@@ -168,6 +179,11 @@ def _range(name: str, entry: dict) -> Dimension:
     scaling, kind = entry.get("scaling", "linear"), entry.get("type", "float")
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (low, high)):
         raise ValueError(f"Search space entry {name!r}: min and max must be numbers: {entry!r}.")
+    if not all(math.isfinite(v) for v in (low, high)):
+        raise ValueError(
+            f"Search space entry {name!r}: min and max must be finite numbers, got min={low!r}, "
+            f"max={high!r}."
+        )
     if scaling not in ("log", "linear"):
         raise ValueError(
             f"Search space entry {name!r}: scaling must be 'log' or 'linear', got {scaling!r}."
