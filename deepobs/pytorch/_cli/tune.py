@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from deepobs.pytorch._cli._optimizer import check_hyperparams, import_optimizer, parse_hyperparams
 
@@ -101,6 +102,15 @@ def register(subparsers) -> None:
         help="with --rerun-best: seeds of the best setting, the tuning seed included (default: 10, "
         "as DeepOBS)",
     )
+    p.add_argument(
+        "--jobs-per-device",
+        type=int,
+        default=1,
+        metavar="K",
+        help="start K worker processes on --device that share the study and split --trials "
+        "(default 1)",
+    )
+    p.add_argument("--worker-trials", type=int, help=argparse.SUPPRESS)  # set by the above
     p.add_argument("--verbose", action="store_true", help="log every epoch of every trial")
     p.set_defaults(func=tune)
 
@@ -108,9 +118,11 @@ def register(subparsers) -> None:
 def tune(args) -> int:
     """Run the trials of this worker and print the study's best setting."""
     from deepobs.pytorch.tuner import OptunaSearch, StudyOptions, best_setting
+    from deepobs.pytorch.tuner._jobs import check_jobs
     from deepobs.pytorch.tuner.optuna_search import require_optuna
 
     optuna = require_optuna()
+    check_jobs(args.jobs_per_device)
     if isinstance(args.seeds, bool) or args.seeds < 1:
         raise ValueError(
             f"--seeds must be a positive integer, got {args.seeds}. Pass e.g. --seeds 10."
@@ -119,6 +131,8 @@ def tune(args) -> int:
     space = _space(args)
     fixed = parse_hyperparams(args.hp)
     check_hyperparams(optimizer_class, {**fixed, **dict.fromkeys(space.names)})
+    if args.jobs_per_device > 1:
+        return _tune_in_workers(args, optuna, optimizer_class, space)
     options = StudyOptions(
         storage=args.storage,
         study_name=args.study_name,
@@ -150,6 +164,7 @@ def tune(args) -> int:
             args.random_seed,
             options,
             show_progress=not getattr(args, "quiet", False),
+            worker_trials=args.worker_trials,
             **{k: v for k, v in run_kwargs.items() if v is not None},
         )
         best = best_setting(study)
@@ -163,6 +178,44 @@ def tune(args) -> int:
         runner_logger.setLevel(saved[0])
         optuna.logging.set_verbosity(saved[1])
     _print_summary(study, best)
+    return 0
+
+
+def _tune_in_workers(args, optuna, optimizer_class, space) -> int:
+    """``--jobs-per-device K``: K worker processes split ``--trials``; one summary."""
+    from deepobs.pytorch.tuner import best_setting
+    from deepobs.pytorch.tuner._jobs import run_workers, split_trials, without_option
+    from deepobs.pytorch.tuner._study import _open_storage, check_storage_url, default_storage
+
+    total = args.trials
+    if total is None and args.grid:
+        total = len(space.grid()[args.grid])
+    if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+        raise ValueError(
+            f"--trials must be a positive integer, got {total!r}. Pass e.g. --trials 20."
+        )
+    shares = split_trials(total, args.jobs_per_device)
+    storage = args.storage or default_storage(args.output_dir)
+    check_storage_url(storage)
+    opened = _open_storage(optuna, storage)  # tables made once, not raced by the workers
+    argv = without_option(args.argv, "--jobs-per-device")
+    if args.storage is None:  # every worker must open the same file whatever its folder
+        argv += ["--storage", storage]
+    print(f"{len(shares)} workers on device {args.device or 'default'}: {shares} trials")
+    codes = run_workers(argv, shares)
+    failed = [(i, code) for i, code in enumerate(codes) if code != 0]
+    for i, code in failed:
+        print(
+            f"deepobs: error: worker {i + 1} of {len(codes)} exited with status {code}",
+            file=sys.stderr,
+        )
+    if failed:
+        return failed[0][1] if failed[0][1] > 0 else 1
+    name = args.study_name or (
+        f"{args.testproblem}__{args.optimizer_name or optimizer_class.__name__}"
+    )
+    study = optuna.load_study(study_name=name, storage=opened)
+    _print_summary(study, best_setting(study))
     return 0
 
 

@@ -136,7 +136,9 @@ def _with_retries(create, url: str):
         try:
             return create()
         except (OperationalError, IntegrityError) as err:
-            racing = isinstance(err, IntegrityError) or "locked" in str(err)
+            # A second worker creating the same tables sees "locked" or "already exists".
+            text = str(err)
+            racing = isinstance(err, IntegrityError) or "locked" in text or "already exists" in text
             if not racing or attempt == 4:
                 raise _storage_error(url, err) from err
             time.sleep(0.5 * (attempt + 1))

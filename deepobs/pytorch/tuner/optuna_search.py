@@ -163,12 +163,15 @@ class OptunaSearch:
         random_seed: int = 42,
         options: StudyOptions | None = None,
         show_progress: bool = False,
+        worker_trials: int | None = None,
         **run_kwargs,
     ):
         """Run trials until the study holds ``n_trials`` (grid: default all grid points).
 
         ``run_kwargs`` go to ``run()`` (``num_epochs``, ``batch_size``, ``l2_reg``,
-        ``device``, training parameters). Returns the ``optuna.Study``.
+        ``device``, training parameters). ``worker_trials`` caps the trials this worker
+        runs (``--jobs-per-device`` splits ``n_trials`` between its workers); ``None``: no
+        cap. Returns the ``optuna.Study``.
         """
         optuna = require_optuna()
         options = options or StudyOptions()
@@ -189,6 +192,7 @@ class OptunaSearch:
                 study,
                 n_trials,
                 show_progress,
+                worker_trials,
                 _Objective(
                     self,
                     testproblem,
@@ -204,7 +208,9 @@ class OptunaSearch:
         return study
 
     @staticmethod
-    def _optimize(optuna, study, n_trials: int, show_progress: bool, objective) -> None:
+    def _optimize(
+        optuna, study, n_trials: int, show_progress: bool, worker_trials, objective
+    ) -> None:
         counted = (
             optuna.trial.TrialState.COMPLETE,
             optuna.trial.TrialState.PRUNED,
@@ -218,7 +224,7 @@ class OptunaSearch:
         with _study.progress_bar(n_trials, show_progress) as bar:
             study.optimize(
                 objective,
-                n_trials=n_trials,
+                n_trials=n_trials if worker_trials is None else worker_trials,
                 callbacks=[
                     optuna.study.MaxTrialsCallback(n_trials, states=counted),
                     lambda s, t: _study.update_bar(bar, s),
