@@ -5,8 +5,9 @@ The flags come from the one table of options (:mod:`deepobs.pytorch.runners.opti
 
 from __future__ import annotations
 
+from deepobs.pytorch._cli import batched
 from deepobs.pytorch._cli._optimizer import check_hyperparams, import_optimizer, parse_hyperparams
-from deepobs.pytorch.runners import LearningRateScheduleRunner, StandardRunner, batched, options
+from deepobs.pytorch.runners import LearningRateScheduleRunner, StandardRunner, options
 from deepobs.pytorch.runners._progress import ProgressBar
 
 
